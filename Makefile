@@ -1,0 +1,39 @@
+# Two commands on a fresh machine:  make run  (the assistant)  ·  make test  (the test suite)
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PIP     := $(PY) -m pip
+# Everything isnad writes for `make run` lives here (git-ignored).
+export ISNAD_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: install install-test run test bench clean
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch first and pinned: a bare or open-range torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Starts the chat app on http://127.0.0.1:7860 ; an empty store gets the bundled seed article first.
+run: install
+	$(VENV)/bin/isnad serve
+
+# The server-mode tests start their own `chroma run` on a free loopback port.
+test: install-test
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -p no:cacheprovider
+
+bench: install-test
+	$(PY) benchmarks/ingest_speed.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache *.egg-info

@@ -1,0 +1,175 @@
+"""Sentence-aware chunking that keeps exact character offsets.
+
+Every chunk is a slice of the article's original text: ``article.text[chunk.start:chunk.end]
+== chunk.text``, always. Citations rely on that to highlight the exact span a reader sees.
+
+Boundaries, from preferred to last resort:
+1. sentence ends (``. ؟ ? ! ؛ ;`` and line breaks),
+2. clause separators (``،`` and ``,``) inside a sentence longer than the budget,
+3. whitespace inside a clause longer than the budget,
+4. a hard cut, for a run with no whitespace at all (a pasted URL, say).
+A chunk never crosses a page boundary, so each chunk has one page number.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .article import Article, PageSpan
+
+# A sentence ends after a run of terminators (and any closing quotes or brackets) that is
+# followed by whitespace or the end of the text; "3.5" or "U.N." mid-word do not end one.
+_SENTENCE_END = re.compile(r"[.!?;\u061f\u061b\u06d4\u2026]+[\"'\u00bb\u201d\u2019)\]]*(?=\s|$)")
+_CLAUSE_END = re.compile(r"[,\u060c]+(?=\s)")
+_WORD = re.compile(r"\S+")
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ChunkingOptions:
+    """``size``: most characters in a chunk; ``overlap``: how many characters of whole trailing
+    sentences a chunk repeats from the one before it (0 for none)."""
+
+    size: int = 800
+    overlap: int = 150
+
+    def __post_init__(self) -> None:
+        if self.size < 50:
+            raise ValueError(f"chunk size must be at least 50 characters, got {self.size}")
+        if not 0 <= self.overlap < self.size:
+            raise ValueError(f"chunk overlap must be in [0, size), got {self.overlap}")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+
+    @property
+    def id(self) -> str:
+        return chunk_id(self.article_id, self.index)
+
+
+def chunk_id(article_id: str, index: int) -> str:
+    return f"{article_id}:{index:05d}"
+
+
+def _trim(text: str, start: int, end: int) -> Span | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if start < end else None
+
+
+def _split_by(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[Span]:
+    """Split ``text[start:end]`` after each match of ``pattern``; trimmed, empty pieces dropped."""
+    spans: list[Span] = []
+    cursor = start
+    for m in pattern.finditer(text, start, end):
+        piece = _trim(text, cursor, m.end())
+        if piece:
+            spans.append(piece)
+        cursor = m.end()
+    piece = _trim(text, cursor, end)
+    if piece:
+        spans.append(piece)
+    return spans
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans of ``text[start:end]`` as ``(start, end)`` offsets into ``text``."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    line_start = start
+    while line_start < end:
+        nl = text.find("\n", line_start, end)
+        line_end = end if nl < 0 else nl
+        spans.extend(_split_by(_SENTENCE_END, text, line_start, line_end))
+        line_start = line_end + 1
+    return spans
+
+
+def split_clauses(text: str, start: int, end: int) -> list[Span]:
+    """Clause spans of one sentence, split at ``،`` and ``,``."""
+    return _split_by(_CLAUSE_END, text, start, end)
+
+
+def _pack(spans: list[Span], size: int) -> list[Span]:
+    """Merge consecutive spans greedily into spans no longer than ``size``."""
+    packed: list[Span] = []
+    for s, e in spans:
+        if packed and e - packed[-1][0] <= size:
+            packed[-1] = (packed[-1][0], e)
+        else:
+            packed.append((s, e))
+    return packed
+
+
+def _fit(text: str, span: Span, size: int) -> list[Span]:
+    """Break one over-long sentence into units of at most ``size`` characters."""
+    s, e = span
+    if e - s <= size:
+        return [span]
+    units: list[Span] = []
+    for cs, ce in _pack(split_clauses(text, s, e), size):
+        if ce - cs <= size:
+            units.append((cs, ce))
+            continue
+        words = [(m.start(), m.end()) for m in _WORD.finditer(text, cs, ce)]
+        for ws, we in _pack(words, size):
+            units.extend((p, min(p + size, we)) for p in range(ws, we, size))
+    return units
+
+
+def _units(text: str, segment: Span, size: int) -> list[Span]:
+    units: list[Span] = []
+    for sentence in split_sentences(text, *segment):
+        units.extend(_fit(text, sentence, size))
+    return units
+
+
+def _windows(units: list[Span], options: ChunkingOptions) -> list[Span]:
+    """Pack units into chunks; each chunk after the first re-opens with whole trailing units of
+    its predecessor totalling at most ``overlap`` characters, and always adds a new unit."""
+    size, overlap = options.size, options.overlap
+    windows: list[Span] = []
+    first = 0
+    n = len(units)
+    while first < n:
+        last = first
+        while last + 1 < n and units[last + 1][1] - units[first][0] <= size:
+            last += 1
+        windows.append((units[first][0], units[last][1]))
+        if last == n - 1:
+            break
+        nxt = last + 1
+        # Step back over trailing units that fit in the overlap budget...
+        while nxt - 1 > first and units[last][1] - units[nxt - 1][0] <= overlap:
+            nxt -= 1
+        # ...but never so far that the next chunk could not take a new unit.
+        while nxt <= last and units[last + 1][1] - units[nxt][0] > size:
+            nxt += 1
+        first = nxt
+    return windows
+
+
+def chunk_article(article: Article, options: ChunkingOptions | None = None) -> list[Chunk]:
+    """Chunks of ``article.text``; for a paginated article, each within one page."""
+    options = options or ChunkingOptions()
+    text = article.text
+    segments: list[tuple[Span, int | None]]
+    if article.pages:
+        segments = [((p.start, p.end), p.page) for p in article.pages]
+    else:
+        segments = [((0, len(text)), None)]
+    chunks: list[Chunk] = []
+    for segment, page in segments:
+        for start, end in _windows(_units(text, segment, options.size), options):
+            chunks.append(Chunk(article.id, len(chunks), text[start:end], start, end, page))
+    return chunks

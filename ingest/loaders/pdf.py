@@ -1,0 +1,61 @@
+"""PDF via pypdf: text per page, page numbers kept so every chunk can cite its page."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError, PyPdfError
+
+from ..article import Article, PageSpan, content_id
+from ..errors import IngestError
+from .base import MAX_TITLE_CHARS, LoadResult
+
+PAGE_SEPARATOR = "\n\n"
+
+
+def _reader(path: Path, data: bytes) -> PdfReader:
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise IngestError(path, "not a PDF file (no %PDF header)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError(path, "encrypted PDF: a password is required to read it")
+        reader.pages[0]  # noqa: B018 - forces the page tree to parse now, not mid-extraction
+    except IngestError:
+        raise
+    except (PdfReadError, PyPdfError, ValueError, KeyError, IndexError, TypeError, OSError) as err:
+        raise IngestError(path, f"unreadable PDF ({type(err).__name__}: {err})") from None
+    return reader
+
+
+def load_pdf(path: Path, data: bytes) -> LoadResult:
+    reader = _reader(path, data)
+    parts: list[str] = []
+    pages: list[PageSpan] = []
+    offset = 0
+    try:
+        for number, page in enumerate(reader.pages, start=1):
+            page_text = (page.extract_text() or "").strip()
+            if not page_text:
+                continue
+            if parts:
+                parts.append(PAGE_SEPARATOR)
+                offset += len(PAGE_SEPARATOR)
+            parts.append(page_text)
+            pages.append(PageSpan(number, offset, offset + len(page_text)))
+            offset += len(page_text)
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as err:
+        raise IngestError(path, f"unreadable PDF ({type(err).__name__}: {err})") from None
+    text = "".join(parts)
+    if not text.strip():
+        raise IngestError(path, "the PDF has no extractable text (scanned images? OCR is not supported)")
+    meta_title = ""
+    try:
+        meta_title = ((reader.metadata or {}).get("/Title") or "").strip()
+    except (PdfReadError, PyPdfError, ValueError, TypeError):
+        pass
+    first_line = text.split("\n", 1)[0].strip()
+    title = meta_title or (first_line if len(first_line) <= MAX_TITLE_CHARS else path.stem)
+    article = Article(id=content_id(text), title=title, text=text, source=str(path), format="pdf", pages=pages)
+    return LoadResult([article])

@@ -1,0 +1,40 @@
+"""Plain text (``.txt``) and Markdown (``.md``): first line is the title, the rest the body."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..article import Article, content_id
+from .base import LoadResult, decode_text, require_text, split_title
+
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def _article(path: Path, text: str, fmt: str) -> LoadResult:
+    require_text(path, text)
+    title, body = split_title(text, path.stem)
+    return LoadResult([Article(id=content_id(body), title=title, text=body, source=str(path), format=fmt)])
+
+
+def load_text(path: Path, data: bytes) -> LoadResult:
+    return _article(path, decode_text(path, data), "txt")
+
+
+def markdown_to_text(md: str) -> str:
+    """Reading text of Markdown: markup removed, link texts kept, images dropped.
+
+    The article text is what readers see in citations, so it must not carry ``**`` or URLs.
+    """
+    text = _MD_HTML_COMMENT.sub("", md)
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_HEADING.sub("", text)
+    return _MD_EMPHASIS.sub(r"\2", text)
+
+
+def load_markdown(path: Path, data: bytes) -> LoadResult:
+    return _article(path, markdown_to_text(decode_text(path, data)), "md")

@@ -1,0 +1,234 @@
+"""Files in, chunks out to a store: the ingestion pipeline.
+
+The pipeline knows nothing of Chroma or embeddings (a lower layer never imports a higher
+one): it hands finished articles and their chunks to an :class:`ArticleSink`, which the
+vector store implements. It loads and chunks everything of a file before the sink sees any
+of it, so a file that fails leaves nothing half-written.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from tqdm import tqdm
+
+from .article import Article
+from .chunking import Chunk, ChunkingOptions, chunk_article
+from .errors import IngestError
+from .loaders import LOADERS, LoadResult
+
+DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
+
+
+class ArticleSink(Protocol):
+    """Where ingested articles go. ``version`` identifies an article's content *and* how it
+    was chunked, so an unchanged article is skipped and a changed one replaced."""
+
+    def versions(self, article_ids: list[str]) -> dict[str, str]: ...
+
+    def write(self, batch: list[tuple[Article, list[Chunk], str]]) -> list[tuple[str, Exception]]:
+        """Store each ``(article, chunks, version)``; return ``(article_id, error)`` for failures."""
+        ...
+
+    def remove_other_articles_from_source(self, source: str, keep_id: str) -> int: ...
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    articles: int = 0
+    written: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    errors: list[IngestError] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.articles} articles ({self.written} new or changed, {self.unchanged} unchanged)",
+            f"{self.chunks} chunks",
+            f"{self.seconds:.1f} s",
+            f"{self.chunks_per_second:.1f} chunks/s",
+        ]
+        if self.replaced:
+            parts.append(f"{self.replaced} old versions removed")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} files skipped (unsupported type)")
+        if self.errors:
+            parts.append(f"{len(self.errors)} failed")
+        return "ingested " + ", ".join(parts)
+
+
+def supported_extensions() -> list[str]:
+    return sorted(LOADERS)
+
+
+def iter_files(paths: Iterable[str | Path], report: IngestReport) -> Iterator[Path]:
+    """Files named or found (recursively, sorted, hidden ones skipped) under ``paths``.
+
+    A named path that is missing or of an unknown type is an error; an unknown type found
+    while walking a folder is only skipped (folders hold READMEs and images too).
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for found in sorted(p for p in path.rglob("*") if p.is_file()):
+                if any(part.startswith(".") for part in found.relative_to(path).parts):
+                    continue
+                if found.suffix.lower() in LOADERS:
+                    yield found
+                else:
+                    report.skipped.append(str(found))
+        elif path.is_file():
+            if path.suffix.lower() in LOADERS:
+                yield path
+            else:
+                kinds = ", ".join(supported_extensions())
+                report.errors.append(IngestError(path, f"unsupported file type '{path.suffix or '(none)'}' (supported: {kinds})"))
+        elif path.exists():
+            report.errors.append(IngestError(path, "not a regular file"))
+        else:
+            report.errors.append(IngestError(path, "no such file or directory"))
+
+
+def load_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadResult:
+    """Read and parse one file; every failure is an :class:`IngestError` naming it."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise IngestError(path, f"file too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
+        if size == 0:
+            raise IngestError(path, "empty file")
+        data = path.read_bytes()
+    except OSError as err:
+        raise IngestError(path, f"cannot read the file ({err.strerror or err})") from None
+    return LOADERS[path.suffix.lower()](path, data)
+
+
+def chunking_version(article: Article, options: ChunkingOptions) -> str:
+    h = hashlib.sha256(f"{article.fingerprint}|{options.size}|{options.overlap}".encode())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class _Pending:
+    """Articles waiting to be written, batched so the embedder sees many chunks at once."""
+
+    items: list[tuple[Article, list[Chunk], str]] = field(default_factory=list)
+    chunks: int = 0
+    # A file whose article replaces what that file produced before: (source, article id).
+    replacements: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Ingestor:
+    """Runs the pipeline for one call: files → loaders → chunker → sink, in batches."""
+
+    def __init__(self, sink: ArticleSink, options: ChunkingOptions, max_file_bytes: int, batch_chunks: int):
+        self.sink = sink
+        self.options = options
+        self.max_file_bytes = max_file_bytes
+        self.batch_chunks = batch_chunks
+        self.report = IngestReport()
+        self.pending = _Pending()
+        self._source_of: dict[str, str] = {}
+
+    def add_articles(self, articles: list[Article], *, one_per_file: bool) -> None:
+        """Queue articles (skipping unchanged ones); flush when the batch is full."""
+        known = self.sink.versions([a.id for a in articles])
+        for article in articles:
+            self.report.articles += 1
+            version = chunking_version(article, self.options)
+            if one_per_file and article.source:
+                self.pending.replacements.append((article.source, article.id))
+            if known.get(article.id) == version:
+                self.report.unchanged += 1
+                continue
+            chunks = chunk_article(article, self.options)
+            if not chunks:
+                self.report.errors.append(IngestError(article.source or article.id, "no text to index"))
+                continue
+            self._source_of[article.id] = article.source or article.id
+            self.pending.items.append((article, chunks, version))
+            self.pending.chunks += len(chunks)
+        if self.pending.chunks >= self.batch_chunks:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, _Pending()
+        if pending.items:
+            failures = dict(self.sink.write(pending.items))
+            for article, chunks, _ in pending.items:
+                if article.id in failures:
+                    err = failures[article.id]
+                    self.report.errors.append(IngestError(self._source_of[article.id], f"could not store article {article.id}: {err}"))
+                else:
+                    self.report.written += 1
+                    self.report.chunks += len(chunks)
+        for source, article_id in pending.replacements:
+            self.report.replaced += self.sink.remove_other_articles_from_source(source, article_id)
+
+    def run(self, paths: Iterable[str | Path], progress: bool | None = None) -> IngestReport:
+        started = time.perf_counter()
+        files = list(iter_files(paths, self.report))
+        # disable=None lets tqdm hide itself when stderr is not a terminal (logs, CI).
+        bar = tqdm(files, unit="file", disable=None if progress is None else not progress, file=sys.stderr, leave=False)
+        for path in bar:
+            self.report.files += 1
+            try:
+                loaded = load_file(path, self.max_file_bytes)
+            except IngestError as err:
+                self.report.errors.append(err)
+                continue
+            self.report.errors.extend(loaded.errors)
+            self.add_articles(loaded.articles, one_per_file=loaded.one_per_file)
+            bar.set_postfix(chunks=self.report.chunks + self.pending.chunks)
+        self.flush()
+        bar.close()
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+
+def ingest_paths(
+    paths: Iterable[str | Path],
+    sink: ArticleSink,
+    options: ChunkingOptions | None = None,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    batch_chunks: int = 64,
+    progress: bool | None = None,
+) -> IngestReport:
+    """Ingest files and folders (recursively) into ``sink``; bad files are reported, not raised."""
+    ingestor = Ingestor(sink, options or ChunkingOptions(), max_file_bytes, batch_chunks)
+    return ingestor.run(paths, progress=progress)
+
+
+def ingest_articles(
+    articles: list[Article],
+    sink: ArticleSink,
+    options: ChunkingOptions | None = None,
+    *,
+    batch_chunks: int = 64,
+) -> IngestReport:
+    """Ingest articles already in memory (pasted text, evaluation sets, re-indexing)."""
+    started = time.perf_counter()
+    ingestor = Ingestor(sink, options or ChunkingOptions(), DEFAULT_MAX_FILE_BYTES, batch_chunks)
+    for start in range(0, len(articles), 256):
+        ingestor.add_articles(articles[start : start + 256], one_per_file=False)
+    ingestor.flush()
+    ingestor.report.seconds = time.perf_counter() - started
+    return ingestor.report

@@ -1,0 +1,43 @@
+"""What an answer is: its text with ``[n]`` markers, and the citations those markers point to."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Citation:
+    """Passage ``n`` of an answer: where it is in its article, and the span the answer quotes.
+
+    ``start``/``end`` are offsets of the passage in the article text; ``quote_start``/``quote_end``
+    those of the sentence the answer rests on (inside the passage), for highlighting.
+    """
+
+    n: int
+    article_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    score: float
+    quote_start: int | None = None
+    quote_end: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    question_used: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "answer": self.text,
+            "citations": [c.to_dict() for c in self.citations],
+            "abstained": self.abstained,
+            "question_used": self.question_used,
+        }

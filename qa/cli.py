@@ -1,0 +1,120 @@
+"""``isnad``: the command line, a thin shell over :class:`qa.Assistant`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+
+from ingest import supported_extensions
+from vectorstore import EmbedderError, StoreError
+
+from .assistant import Assistant
+from .settings import Settings, SettingsError
+
+
+def _cmd_ingest(bot: Assistant, args: argparse.Namespace) -> int:
+    report = bot.ingest(args.paths, progress=None if not args.quiet else False)
+    for err in report.errors:
+        print(f"error: {err}", file=sys.stderr)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _cmd_list(bot: Assistant, args: argparse.Namespace) -> int:
+    articles = bot.list_articles()
+    if args.json:
+        print(json.dumps([a.__dict__ for a in articles], ensure_ascii=False, indent=2))
+        return 0
+    for a in articles:
+        when = datetime.fromtimestamp(a.ingested_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M") if a.ingested_at else "?"
+        print(f"{a.id}\t{a.chunks:>4} chunks\t{when}\t{a.title}\t{a.source}")
+    print(f"{len(articles)} articles", file=sys.stderr)
+    return 0
+
+
+def _cmd_remove(bot: Assistant, args: argparse.Namespace) -> int:
+    status = 0
+    for article_id in args.ids:
+        if bot.remove(article_id):
+            print(f"removed {article_id}")
+        else:
+            print(f"error: no article with id '{article_id}' (see `isnad list`)", file=sys.stderr)
+            status = 1
+    return status
+
+
+def _cmd_reindex(bot: Assistant, args: argparse.Namespace) -> int:
+    articles, chunks = bot.reindex()
+    print(f"re-indexed {articles} articles ({chunks} chunks) with embedder '{bot.embedder.name}'")
+    return 0
+
+
+def _cmd_ask(bot: Assistant, args: argparse.Namespace) -> int:
+    answer = bot.ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print()
+        for c in answer.citations:
+            page = f", page {c.page}" if c.page else ""
+            print(f"[{c.n}] {c.title}{page} (article {c.article_id}, chars {c.start}-{c.end}, score {c.score:.3f})")
+    return 0
+
+
+def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(bot, host=args.host or bot.settings.host, port=args.port or bot.settings.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="isnad", description="Question answering over news articles, with sources.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add files or folders (recursively) to the store")
+    p.add_argument("paths", nargs="+", help=f"files or folders; types: {' '.join(supported_extensions())}")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("list", help="list the articles in the store")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("remove", help="delete articles (and their chunks) by id")
+    p.add_argument("ids", nargs="+")
+    p.set_defaults(func=_cmd_remove)
+
+    p = sub.add_parser("reindex", help="re-embed every article with the configured embedder")
+    p.set_defaults(func=_cmd_reindex)
+
+    p = sub.add_parser("ask", help="ask a question; prints the answer and its numbered sources")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=None, help="passages to retrieve")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_ask)
+
+    p = sub.add_parser("serve", help="start the chat web app")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        bot = Assistant(Settings.from_env())
+        return args.func(bot, args)
+    except (SettingsError, StoreError, EmbedderError, ValueError) as err:
+        print(f"isnad: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""The language of a question (Arabic, English or French), for answering in kind."""
+from __future__ import annotations
+
+import re
+
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_FRENCH_HINTS = re.compile(
+    r"[àâçéèêëîïôûùüÿœæ]|\b(qui|quoi|quel|quelle|quels|quelles|comment|pourquoi|où|quand|est-ce|le|la|les|des|du|une|avec|dans)\b",
+    re.IGNORECASE,
+)
+
+ABSTAIN_MESSAGES = {
+    "ar": "لا تذكر المقالات المتوفرة إجابة عن هذا السؤال.",
+    "en": "The articles don't say.",
+    "fr": "Les articles ne le disent pas.",
+}
+
+
+def detect_language(text: str) -> str:
+    """``ar``, ``fr`` or ``en``: Arabic if Arabic letters outnumber Latin ones."""
+    arabic = len(_ARABIC.findall(text))
+    latin = len(_LATIN.findall(text))
+    if arabic and arabic >= latin:
+        return "ar"
+    if len(_FRENCH_HINTS.findall(text)) >= 2 or re.search(r"[àâçéèêëîïôûùœ]", text, re.IGNORECASE):
+        return "fr"
+    return "en"
+
+
+def abstain_message(question: str) -> str:
+    return ABSTAIN_MESSAGES[detect_language(question)]

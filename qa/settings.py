@@ -1,0 +1,124 @@
+"""The one settings object. Built once (from ``ISNAD_*`` environment variables, or by hand)
+and passed down; no other module reads the environment.
+
+| variable | meaning | default |
+|---|---|---|
+| ISNAD_DATA_DIR | where everything isnad writes lives | ``$XDG_DATA_HOME/isnad`` or ``~/.local/share/isnad`` |
+| ISNAD_CHROMA_HOST, ISNAD_CHROMA_PORT | use a Chroma server instead of the embedded store | unset, 8000 |
+| ISNAD_COLLECTION | collection name prefix | ``isnad`` |
+| ISNAD_EMBEDDER | ``e5-small-q4`` or ``st:<model id or path>`` | ``e5-small-q4`` |
+| ISNAD_ST_QUERY_PROMPT, ISNAD_ST_PASSAGE_PROMPT | prompts for an ``st:`` model | the model's own |
+| ISNAD_CHUNK_SIZE, ISNAD_CHUNK_OVERLAP | chunk budget and overlap, characters | 800, 150 |
+| ISNAD_MAX_FILE_MB | largest file ingest accepts | 25 |
+| ISNAD_TOP_K | passages retrieved per question | 5 |
+| ISNAD_SEED | ingest the bundled article into an empty store (``0`` to disable) | 1 |
+| ISNAD_HOST, ISNAD_PORT | where ``isnad serve`` listens | 127.0.0.1, 7860 |
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ingest import ChunkingOptions
+from vectorstore import DEFAULT_EMBEDDER, StoreConfig
+
+
+class SettingsError(ValueError):
+    """A setting with a value isnad cannot use; the message names the variable."""
+
+
+def _default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "isnad"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a yes/no value (use 1 or 0)")
+
+
+def _opt(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    return value if value not in (None, "") else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: _default_data_dir(os.environ))
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection: str = "isnad"
+    embedder: str = DEFAULT_EMBEDDER
+    st_query_prompt: str | None = None
+    st_passage_prompt: str | None = None
+    chunk_size: int = 800
+    chunk_overlap: int = 150
+    max_file_mb: int = 25
+    top_k: int = 5
+    seed: bool = True
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
+        env = os.environ if env is None else env
+        settings = cls(
+            data_dir=Path(env.get("ISNAD_DATA_DIR") or _default_data_dir(env)).expanduser(),
+            chroma_host=_opt(env, "ISNAD_CHROMA_HOST"),
+            chroma_port=_int(env, "ISNAD_CHROMA_PORT", 8000, 1),
+            collection=env.get("ISNAD_COLLECTION") or "isnad",
+            embedder=env.get("ISNAD_EMBEDDER") or DEFAULT_EMBEDDER,
+            st_query_prompt=env.get("ISNAD_ST_QUERY_PROMPT"),
+            st_passage_prompt=env.get("ISNAD_ST_PASSAGE_PROMPT"),
+            chunk_size=_int(env, "ISNAD_CHUNK_SIZE", 800, 50),
+            chunk_overlap=_int(env, "ISNAD_CHUNK_OVERLAP", 150, 0),
+            max_file_mb=_int(env, "ISNAD_MAX_FILE_MB", 25, 1),
+            top_k=_int(env, "ISNAD_TOP_K", 5, 1),
+            seed=_bool(env, "ISNAD_SEED", True),
+            host=env.get("ISNAD_HOST") or "127.0.0.1",
+            port=_int(env, "ISNAD_PORT", 7860, 1),
+        )
+        settings = replace(settings, **overrides) if overrides else settings
+        settings.chunking  # noqa: B018 - validates size/overlap now, with a clear message
+        return settings
+
+    @property
+    def chunking(self) -> ChunkingOptions:
+        try:
+            return ChunkingOptions(size=self.chunk_size, overlap=self.chunk_overlap)
+        except ValueError as err:
+            raise SettingsError(f"ISNAD_CHUNK_SIZE/ISNAD_CHUNK_OVERLAP: {err}") from None
+
+    @property
+    def store(self) -> StoreConfig:
+        return StoreConfig(
+            data_dir=self.data_dir,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+            collection=self.collection,
+        )
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024

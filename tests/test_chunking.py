@@ -1,0 +1,95 @@
+"""The offset invariant and the boundaries chunks are cut at."""
+import json
+
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from ingest import Article, ChunkingOptions, PageSpan, chunk_article, load_file, seed_path, split_sentences
+from ingest.loaders import LOADERS
+
+from conftest import FIXTURES, SHARED
+
+
+def _check(article: Article, options: ChunkingOptions) -> list:
+    chunks = chunk_article(article, options)
+    assert chunks, "no chunks"
+    for i, c in enumerate(chunks):
+        assert c.index == i
+        assert article.text[c.start:c.end] == c.text
+        assert c.text == c.text.strip() and c.text
+        assert len(c.text) <= options.size
+    # Coverage: every non-space character belongs to some chunk.
+    covered = [False] * len(article.text)
+    for c in chunks:
+        covered[c.start:c.end] = [True] * (c.end - c.start)
+    assert all(covered[i] or ch.isspace() for i, ch in enumerate(article.text))
+    return chunks
+
+
+def _fixture_articles():
+    yield from load_file(seed_path()).articles
+    for path in sorted(FIXTURES.iterdir()):
+        if path.suffix in LOADERS:
+            yield from load_file(path).articles
+
+
+@pytest.mark.parametrize("options", [ChunkingOptions(), ChunkingOptions(size=120, overlap=40), ChunkingOptions(size=60, overlap=0)])
+def test_offset_invariant_on_every_fixture(options):
+    for article in _fixture_articles():
+        _check(article, options)
+
+
+def test_offset_invariant_on_xquad_slice():
+    data = json.loads((SHARED / "data/xquad/xquad.ar.json").read_text(encoding="utf-8"))
+    paragraphs = [p["context"] for d in data["data"][:5] for p in d["paragraphs"]]
+    for i, text in enumerate(paragraphs):
+        _check(Article(id=f"x{i}", title="t", text=text), ChunkingOptions(size=300, overlap=80))
+
+
+def test_sentence_boundaries_arabic_and_latin():
+    text = "هل جاء؟ نعم جاء. قال: انتهى؛ ثم ذهب! Fine; ok. Version 3.5 is out.\nسطر جديد"
+    sentences = [text[s:e] for s, e in split_sentences(text)]
+    assert sentences == ["هل جاء؟", "نعم جاء.", "قال: انتهى؛", "ثم ذهب!", "Fine;", "ok.", "Version 3.5 is out.", "سطر جديد"]
+
+
+def test_long_sentence_split_at_arabic_commas():
+    clause = "وقال المسؤول إن الخطة تشمل مشاريع كثيرة في المدن"
+    text = "، ".join([clause] * 6) + "."
+    chunks = _check(Article(id="a", title="t", text=text), ChunkingOptions(size=120, overlap=0))
+    assert len(chunks) > 1
+    assert all(c.text.endswith("،") or c.text.endswith(".") for c in chunks)
+
+
+def test_run_without_spaces_is_cut_hard():
+    text = "x" * 250
+    chunks = _check(Article(id="a", title="t", text=text), ChunkingOptions(size=100, overlap=0))
+    assert [len(c.text) for c in chunks] == [100, 100, 50]
+
+
+def test_overlap_repeats_whole_trailing_sentences():
+    text = " ".join(f"جملة رقم {i} قصيرة." for i in range(30))
+    chunks = _check(Article(id="a", title="t", text=text), ChunkingOptions(size=100, overlap=40))
+    for prev, nxt in zip(chunks, chunks[1:]):
+        assert nxt.start < prev.end, "consecutive chunks should overlap"
+        assert nxt.end > prev.end, "every chunk adds new text"
+        assert prev.text.endswith(text[nxt.start:prev.end])
+
+
+def test_chunks_never_cross_pages():
+    page1, page2 = "First page sentence one. Sentence two.", "Second page sentence."
+    text = page1 + "\n\n" + page2
+    article = Article(id="p", title="t", text=text, pages=[PageSpan(1, 0, len(page1)), PageSpan(2, len(page1) + 2, len(text))])
+    chunks = _check(article, ChunkingOptions(size=500, overlap=0))
+    assert [(c.page, c.text) for c in chunks] == [(1, page1), (2, page2)]
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ابتثجحخ مرحبا abc .،,؟?!؛;\n\t")), min_size=1, max_size=600),
+    size=st.integers(min_value=50, max_value=300),
+    overlap_share=st.floats(min_value=0, max_value=0.9),
+)
+def test_offset_invariant_property(text, size, overlap_share):
+    if not text.strip():
+        return
+    _check(Article(id="h", title="t", text=text), ChunkingOptions(size=size, overlap=int(size * overlap_share)))

@@ -1,0 +1,408 @@
+"""The Chroma-backed article store: embedded (``PersistentClient``) or a server (``HttpClient``).
+
+Two collections per store:
+- ``<name>_chunks``: one record per chunk, with its vector, text and metadata (article id,
+  title, chunk index, page, start/end offsets into the article text, content version). Its
+  metadata records the embedder (name and dimension) that built it.
+- ``<name>_articles``: one record per article with its full original text (for citation
+  viewers and re-indexing) and its metadata. An article's record is written *after* its
+  chunks, so it doubles as the commit marker: a crash mid-write leaves a version mismatch that
+  the next ingest repairs, never a listed article with missing chunks.
+
+Chroma is never given an embedding function: every vector comes from our embedder, so Chroma
+can never fall back to its own default one (which would download a model).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError, NotFoundError
+
+from ingest import Article, Chunk, ChunkingOptions, PageSpan, chunk_article
+from ingest.pipeline import chunking_version
+
+from .embedders import IsnadEmbeddings
+
+# Articles carry no vector of their own; Chroma needs one, so every article gets this one.
+_ARTICLE_PLACEHOLDER_VECTOR = [1.0]
+
+
+class StoreError(RuntimeError):
+    """Base class for store problems a user can act on."""
+
+
+class StoreUnavailable(StoreError):
+    """The Chroma server cannot be reached."""
+
+
+class EmbedderMismatch(StoreError):
+    """The collection was built by another embedder than the configured one."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where the store lives. With ``chroma_host`` set, a Chroma server; else ``data_dir/chroma``."""
+
+    data_dir: Path
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection: str = "isnad"
+
+    @property
+    def is_server(self) -> bool:
+        return bool(self.chroma_host)
+
+    def describe(self) -> str:
+        if self.is_server:
+            return f"Chroma server {self.chroma_host}:{self.chroma_port}, collection '{self.collection}'"
+        return f"embedded Chroma at {self.data_dir / 'chroma'}, collection '{self.collection}'"
+
+
+@dataclass
+class ArticleInfo:
+    id: str
+    title: str
+    source: str
+    format: str
+    url: str | None
+    published: str | None
+    chunks: int
+    version: str
+    ingested_at: float
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk, with everything a citation needs."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    chunk_index: int
+    score: float
+    scores: dict[str, float]
+
+
+def _connection_error(err: BaseException) -> bool:
+    text = f"{type(err).__name__} {err}".lower()
+    return any(s in text for s in ("connect", "connection", "timed out", "timeout", "unavailable", "refused"))
+
+
+@contextlib.contextmanager
+def _guard(config: StoreConfig) -> Iterator[None]:
+    """Turn transport failures of a Chroma server into one clear :class:`StoreUnavailable`."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as err:
+        if config.is_server and _connection_error(err):
+            raise StoreUnavailable(
+                f"the store is unavailable: cannot reach the Chroma server at {config.chroma_host}:{config.chroma_port} ({err})"
+            ) from err
+        raise
+
+
+def open_client(config: StoreConfig) -> chromadb.ClientAPI:
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    with _guard(config):
+        if config.is_server:
+            return chromadb.HttpClient(host=config.chroma_host, port=config.chroma_port, settings=settings)
+        path = config.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+class ArticleStore:
+    """Articles and their embedded chunks in Chroma; implements :class:`ingest.ArticleSink`."""
+
+    def __init__(self, config: StoreConfig, embedder: IsnadEmbeddings, *, client: chromadb.ClientAPI | None = None, check_embedder: bool = True):
+        self.config = config
+        self.embedder = embedder
+        self._lock = threading.RLock()
+        self.client = client or open_client(config)
+        with _guard(config):
+            self.articles = self._collection(f"{config.collection}_articles", {"kind": "articles"}, space="l2")
+            self.chunks = self._collection(f"{config.collection}_chunks", self._identity(), space="cosine")
+        if check_embedder:
+            self.check_embedder()
+
+    # -- collections -------------------------------------------------------------------
+    def _identity(self) -> dict[str, Any]:
+        return {"kind": "chunks", "embedder": self.embedder.name, "dimension": self.embedder.dimension}
+
+    def _collection(self, name: str, metadata: dict[str, Any], space: str):
+        try:
+            return self.client.get_collection(name, embedding_function=None)
+        except NotFoundError:
+            pass
+        try:
+            return self.client.create_collection(
+                name, embedding_function=None, metadata=metadata, configuration={"hnsw": {"space": space}}
+            )
+        except ChromaError:
+            # Another process created it between our two calls.
+            return self.client.get_collection(name, embedding_function=None)
+
+    def built_with(self) -> tuple[str, int]:
+        meta = self.chunks.metadata or {}
+        return str(meta.get("embedder", "?")), int(meta.get("dimension", 0) or 0)
+
+    def check_embedder(self) -> None:
+        name, dim = self.built_with()
+        if (name, dim) != (self.embedder.name, self.embedder.dimension):
+            raise EmbedderMismatch(
+                f"the store ({self.config.describe()}) was built with embedder '{name}' (dimension {dim}), "
+                f"but isnad is configured with '{self.embedder.name}' (dimension {self.embedder.dimension}). "
+                f"Run `isnad reindex` to re-embed every article with '{self.embedder.name}', "
+                f"or set ISNAD_EMBEDDER={name} to keep using the store as it is."
+            )
+
+    def _set_chunk_meta(self, **updates: Any) -> None:
+        meta = dict(self.chunks.metadata or {})
+        meta.update(updates)
+        self.chunks.modify(metadata=meta)
+
+    @property
+    def seeded(self) -> bool:
+        with _guard(self.config):
+            return bool((self.articles.metadata or {}).get("seeded"))
+
+    def mark_seeded(self) -> None:
+        with _guard(self.config):
+            meta = dict(self.articles.metadata or {})
+            meta["seeded"] = True
+            self.articles.modify(metadata=meta)
+
+    # -- ArticleSink ---------------------------------------------------------------------
+    def versions(self, article_ids: list[str]) -> dict[str, str]:
+        if not article_ids:
+            return {}
+        with _guard(self.config):
+            got = self.articles.get(ids=list(dict.fromkeys(article_ids)), include=["metadatas"])
+        return {i: str(m.get("version", "")) for i, m in zip(got["ids"], got["metadatas"])}
+
+    def write(self, batch: list[tuple[Article, list[Chunk], str]]) -> list[tuple[str, Exception]]:
+        """Embed every chunk of the batch at once, then store article by article."""
+        texts = [c.text for _, chunks, _ in batch for c in chunks]
+        vectors = self.embedder.embed_passages(texts)
+        failures: list[tuple[str, Exception]] = []
+        offset = 0
+        for article, chunks, version in batch:
+            article_vectors = vectors[offset : offset + len(chunks)]
+            offset += len(chunks)
+            try:
+                with self._lock, _guard(self.config):
+                    self._write_article(article, chunks, version, article_vectors)
+            except StoreUnavailable:
+                raise
+            except Exception as err:  # noqa: BLE001 - reported per article, the batch goes on
+                failures.append((article.id, err))
+        return failures
+
+    def _write_article(self, article: Article, chunks: list[Chunk], version: str, vectors) -> None:
+        step = max(1, self.client.get_max_batch_size())
+        for start in range(0, len(chunks), step):
+            part = chunks[start : start + step]
+            self.chunks.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[start : start + len(part)],
+                documents=[c.text for c in part],
+                metadatas=[
+                    _clean_meta(
+                        {
+                            "article_id": article.id,
+                            "title": article.title,
+                            "chunk_index": c.index,
+                            "start": c.start,
+                            "end": c.end,
+                            "page": c.page,
+                            "version": version,
+                        }
+                    )
+                    for c in part
+                ],
+            )
+        # Chunks beyond the new count belong to an older, longer version of this article.
+        self.chunks.delete(where={"$and": [{"article_id": article.id}, {"chunk_index": {"$gte": len(chunks)}}]})
+        self.articles.upsert(
+            ids=[article.id],
+            embeddings=[_ARTICLE_PLACEHOLDER_VECTOR],
+            documents=[article.text],
+            metadatas=[
+                _clean_meta(
+                    {
+                        "title": article.title,
+                        "source": article.source,
+                        "format": article.format,
+                        "url": article.url,
+                        "published": article.published,
+                        "pages": json.dumps([[p.page, p.start, p.end] for p in article.pages]) if article.pages else None,
+                        "chunks": len(chunks),
+                        "version": version,
+                        "ingested_at": time.time(),
+                    }
+                )
+            ],
+        )
+
+    def remove_other_articles_from_source(self, source: str, keep_id: str) -> int:
+        with _guard(self.config):
+            got = self.articles.get(where={"source": source}, include=[])
+        stale = [i for i in got["ids"] if i != keep_id]
+        for article_id in stale:
+            self.remove(article_id)
+        return len(stale)
+
+    # -- reading and removing ---------------------------------------------------------------
+    @staticmethod
+    def _info(article_id: str, meta: dict[str, Any]) -> ArticleInfo:
+        return ArticleInfo(
+            id=article_id,
+            title=str(meta.get("title", "")),
+            source=str(meta.get("source", "")),
+            format=str(meta.get("format", "")),
+            url=meta.get("url"),
+            published=meta.get("published"),
+            chunks=int(meta.get("chunks", 0)),
+            version=str(meta.get("version", "")),
+            ingested_at=float(meta.get("ingested_at", 0.0)),
+        )
+
+    def list_articles(self) -> list[ArticleInfo]:
+        with _guard(self.config):
+            got = self.articles.get(include=["metadatas"])
+        infos = [self._info(i, m or {}) for i, m in zip(got["ids"], got["metadatas"])]
+        return sorted(infos, key=lambda a: (a.title, a.id))
+
+    def get_article(self, article_id: str) -> tuple[ArticleInfo, str] | None:
+        with _guard(self.config):
+            got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
+        if not got["ids"]:
+            return None
+        return self._info(article_id, got["metadatas"][0] or {}), got["documents"][0]
+
+    def load_article(self, article_id: str) -> Article | None:
+        found = self.get_article(article_id)
+        if found is None:
+            return None
+        info, text = found
+        with _guard(self.config):
+            meta = self.articles.get(ids=[article_id], include=["metadatas"])["metadatas"][0] or {}
+        pages = [PageSpan(*p) for p in json.loads(meta["pages"])] if meta.get("pages") else []
+        return Article(id=info.id, title=info.title, text=text, source=info.source, format=info.format,
+                       url=info.url, published=info.published, pages=pages)
+
+    def remove(self, article_id: str) -> bool:
+        """Delete an article and all its chunks; False if it was not there."""
+        with self._lock, _guard(self.config):
+            exists = bool(self.articles.get(ids=[article_id], include=[])["ids"])
+            self.chunks.delete(where={"article_id": article_id})
+            if exists:
+                self.articles.delete(ids=[article_id])
+        return exists
+
+    def count_articles(self) -> int:
+        with _guard(self.config):
+            return self.articles.count()
+
+    def count_chunks(self) -> int:
+        with _guard(self.config):
+            return self.chunks.count()
+
+    def iter_chunks(self, page_size: int = 2000) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every stored chunk as ``(id, text, metadata)``, in pages."""
+        offset = 0
+        while True:
+            with _guard(self.config):
+                got = self.chunks.get(include=["documents", "metadatas"], limit=page_size, offset=offset)
+            if not got["ids"]:
+                return
+            yield from zip(got["ids"], got["documents"], got["metadatas"])
+            offset += len(got["ids"])
+
+    # -- search ---------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        """Dense (embedding) search: the ``k`` chunks nearest to ``query``."""
+        vector = self.embedder.embed_queries([query])[0]
+        return self.search_vector(vector, k)
+
+    def search_vector(self, vector, k: int) -> list[Passage]:
+        with _guard(self.config):
+            n = min(k, self.chunks.count())
+            if n <= 0:
+                return []
+            got = self.chunks.query(query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"])
+        passages = []
+        for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
+            score = 1.0 - float(dist)
+            passages.append(passage_from_record(cid, text, meta, score, {"dense": score}))
+        return passages
+
+    # -- re-embedding -----------------------------------------------------------------------
+    def reindex(self, options: ChunkingOptions, batch_chunks: int = 64, progress=None) -> tuple[int, int]:
+        """Drop every chunk and re-embed all articles with the configured embedder.
+
+        The article records (with their full text) stay, so no source file is needed.
+        Returns ``(articles, chunks)``.
+        """
+        ids = [a.id for a in self.list_articles()]
+        with self._lock, _guard(self.config):
+            self.client.delete_collection(self.chunks.name)
+            self.chunks = self._collection(f"{self.config.collection}_chunks", self._identity(), space="cosine")
+        n_chunks = 0
+        batch: list[tuple[Article, list[Chunk], str]] = []
+        for article_id in ids:
+            article = self.load_article(article_id)
+            if article is None:
+                continue
+            chunks = chunk_article(article, options)
+            batch.append((article, chunks, chunking_version(article, options)))
+            n_chunks += len(chunks)
+            if sum(len(c) for _, c, _ in batch) >= batch_chunks:
+                self._write_checked(batch)
+                batch = []
+            if progress:
+                progress(1)
+        if batch:
+            self._write_checked(batch)
+        return len(ids), n_chunks
+
+    def _write_checked(self, batch: list[tuple[Article, list[Chunk], str]]) -> None:
+        failures = self.write(batch)
+        if failures:
+            article_id, err = failures[0]
+            raise StoreError(f"re-indexing failed on article {article_id}: {err}")
+
+
+def passage_from_record(chunk_id: str, text: str, meta: dict[str, Any], score: float, scores: dict[str, float]) -> Passage:
+    page = meta.get("page")
+    return Passage(
+        chunk_id=chunk_id,
+        article_id=str(meta.get("article_id", "")),
+        title=str(meta.get("title", "")),
+        text=text,
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        page=int(page) if page is not None else None,
+        chunk_index=int(meta.get("chunk_index", 0)),
+        score=score,
+        scores=scores,
+    )
