@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
 from vectorstore import ArticleInfo, ArticleStore, IsnadEmbeddings, Passage, make_embedder
+from vectorstore.hybrid import HybridRetriever
 
 from .answer import Answer
 from .extractive import ExtractiveAnswerer
@@ -30,6 +31,7 @@ class Assistant:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
         self._store: ArticleStore | None = None
+        self._retriever: HybridRetriever | None = None
         self._lock = threading.Lock()
 
     # -- wiring -------------------------------------------------------------------------
@@ -66,8 +68,19 @@ class Assistant:
         store.mark_seeded()
 
     @property
+    def retriever(self) -> HybridRetriever:
+        store = self.store
+        with self._lock:
+            if self._retriever is None or self._retriever.store is not store:
+                self._retriever = HybridRetriever(store)
+            return self._retriever
+
+    @property
     def answerer(self) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(embed_query=self.embedder.embed_queries, embed_passages=self.embedder.embed_passages)
+
+    def answer_from(self, question: str, passages: list[Passage]) -> Answer:
+        return self.answerer.answer(question, passages)
 
     # -- articles -----------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], *, progress: bool | None = None) -> IngestReport:
@@ -105,12 +118,12 @@ class Assistant:
     # -- questions ----------------------------------------------------------------------
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         question = _clean_question(question)
-        return self.store.search(question, k or self.settings.top_k)
+        return self.retriever.search(question, k or self.settings.top_k)
 
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
         question = _clean_question(question)
-        passages = self.store.search(question, k or self.settings.top_k)
-        return self.answerer.answer(question, passages)
+        passages = self.retriever.search(question, k or self.settings.top_k)
+        return self.answer_from(question, passages)
 
 
 def _clean_question(question: str) -> str:

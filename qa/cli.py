@@ -64,6 +64,21 @@ def _cmd_ask(bot: Assistant, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(bot: Assistant, args: argparse.Namespace) -> int:
+    from .eval import evaluate, format_report
+
+    def progress(done: int, total: int) -> None:
+        if not args.json and sys.stderr.isatty():
+            print(f"\r{done}/{total} questions", end="", file=sys.stderr, flush=True)
+
+    result = evaluate(args.dataset, questions_from=args.questions_from, k=args.k, limit=args.limit,
+                      settings=bot.settings, baselines=not args.no_baselines, progress=progress)
+    if sys.stderr.isatty() and not args.json:
+        print(file=sys.stderr)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_report(result))
+    return 0
+
+
 def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
     from ui.app import serve
 
@@ -96,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=None, help="passages to retrieve")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_ask)
+
+    p = sub.add_parser("eval", help="score retrieval and answers on a SQuAD v1.1 file, against baselines")
+    p.add_argument("dataset")
+    p.add_argument("--questions-from", default=None, help="parallel SQuAD file whose questions (same ids) to ask instead")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--limit", type=int, default=None, help="ask only the first N questions")
+    p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("serve", help="start the chat web app")
     p.add_argument("--host", default=None)

@@ -77,7 +77,7 @@ class ExtractiveAnswerer:
         for s, st in zip(sentences, sentence_terms):
             coverage = sum(idf[t] for t in q_terms & st) / total
             best_coverage = max(best_coverage, coverage)
-            s.score = coverage + 0.05 * passages[s.passage].score
+            s.score = coverage + 0.05 * passages[s.passage].scores.get("dense", 0.0)
         return best_coverage >= self.min_coverage
 
     def _score_dense(self, question: str, sentences: list[_Sentence]) -> bool:

@@ -12,6 +12,10 @@ and passed down; no other module reads the environment.
 | ISNAD_MAX_FILE_MB | largest file ingest accepts | 25 |
 | ISNAD_TOP_K | passages retrieved per question | 5 |
 | ISNAD_SEED | ingest the bundled article into an empty store (``0`` to disable) | 1 |
+| ISNAD_ANSWERER | ``extractive`` (no LLM) or ``llm`` | ``extractive`` |
+| ISNAD_LLM_BASE_URL, ISNAD_LLM_MODEL, ISNAD_LLM_API_KEY | an OpenAI-compatible endpoint | unset |
+| ISNAD_LLM_TIMEOUT | seconds before the LLM is given up on | 60 |
+| ISNAD_CONDENSE | rewrite follow-up questions with the history before retrieval | 1 |
 | ISNAD_HOST, ISNAD_PORT | where ``isnad serve`` listens | 127.0.0.1, 7860 |
 """
 from __future__ import annotations
@@ -23,6 +27,9 @@ from pathlib import Path
 
 from ingest import ChunkingOptions
 from vectorstore import DEFAULT_EMBEDDER, StoreConfig
+
+
+ANSWERERS = ("extractive", "llm")
 
 
 class SettingsError(ValueError):
@@ -77,6 +84,12 @@ class Settings:
     max_file_mb: int = 25
     top_k: int = 5
     seed: bool = True
+    answerer: str = "extractive"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: int = 60
+    condense: bool = True
     host: str = "127.0.0.1"
     port: int = 7860
 
@@ -96,11 +109,21 @@ class Settings:
             max_file_mb=_int(env, "ISNAD_MAX_FILE_MB", 25, 1),
             top_k=_int(env, "ISNAD_TOP_K", 5, 1),
             seed=_bool(env, "ISNAD_SEED", True),
+            answerer=(env.get("ISNAD_ANSWERER") or "extractive").strip().lower(),
+            llm_base_url=_opt(env, "ISNAD_LLM_BASE_URL"),
+            llm_model=_opt(env, "ISNAD_LLM_MODEL"),
+            llm_api_key=_opt(env, "ISNAD_LLM_API_KEY"),
+            llm_timeout=_int(env, "ISNAD_LLM_TIMEOUT", 60, 1),
+            condense=_bool(env, "ISNAD_CONDENSE", True),
             host=env.get("ISNAD_HOST") or "127.0.0.1",
             port=_int(env, "ISNAD_PORT", 7860, 1),
         )
         settings = replace(settings, **overrides) if overrides else settings
         settings.chunking  # noqa: B018 - validates size/overlap now, with a clear message
+        if settings.answerer not in ANSWERERS:
+            raise SettingsError(f"ISNAD_ANSWERER={settings.answerer!r}: use one of {', '.join(ANSWERERS)}")
+        if settings.answerer == "llm" and not (settings.llm_base_url and settings.llm_model):
+            raise SettingsError("ISNAD_ANSWERER=llm needs ISNAD_LLM_BASE_URL and ISNAD_LLM_MODEL")
         return settings
 
     @property

@@ -18,6 +18,7 @@ import contextlib
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,21 +176,32 @@ class ArticleStore:
                 f"or set ISNAD_EMBEDDER={name} to keep using the store as it is."
             )
 
-    def _set_chunk_meta(self, **updates: Any) -> None:
-        meta = dict(self.chunks.metadata or {})
-        meta.update(updates)
-        self.chunks.modify(metadata=meta)
+    # Store-wide flags live in the articles collection's metadata. Always read it afresh: another
+    # process may have changed it since this one opened the collection.
+    def _store_meta(self) -> dict[str, Any]:
+        with _guard(self.config):
+            return dict(self.client.get_collection(self.articles.name, embedding_function=None).metadata or {})
+
+    def _update_store_meta(self, **updates: Any) -> None:
+        with _guard(self.config):
+            fresh = self.client.get_collection(self.articles.name, embedding_function=None)
+            meta = dict(fresh.metadata or {})
+            meta.update(updates)
+            fresh.modify(metadata=meta)
 
     @property
     def seeded(self) -> bool:
-        with _guard(self.config):
-            return bool((self.articles.metadata or {}).get("seeded"))
+        return bool(self._store_meta().get("seeded"))
 
     def mark_seeded(self) -> None:
-        with _guard(self.config):
-            meta = dict(self.articles.metadata or {})
-            meta["seeded"] = True
-            self.articles.modify(metadata=meta)
+        self._update_store_meta(seeded=True)
+
+    def revision(self) -> str:
+        """A token that changes whenever any process changes the store's content."""
+        return str(self._store_meta().get("revision", ""))
+
+    def _bump_revision(self) -> None:
+        self._update_store_meta(revision=uuid.uuid4().hex)
 
     # -- ArticleSink ---------------------------------------------------------------------
     def versions(self, article_ids: list[str]) -> dict[str, str]:
@@ -215,6 +227,7 @@ class ArticleStore:
                 raise
             except Exception as err:  # noqa: BLE001 - reported per article, the batch goes on
                 failures.append((article.id, err))
+        self._bump_revision()
         return failures
 
     def _write_article(self, article: Article, chunks: list[Chunk], version: str, vectors) -> None:
@@ -292,20 +305,27 @@ class ArticleStore:
         infos = [self._info(i, m or {}) for i, m in zip(got["ids"], got["metadatas"])]
         return sorted(infos, key=lambda a: (a.title, a.id))
 
-    def get_article(self, article_id: str) -> tuple[ArticleInfo, str] | None:
+    def _article_record(self, article_id: str) -> tuple[dict[str, Any], str] | None:
         with _guard(self.config):
             got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
         if not got["ids"]:
             return None
-        return self._info(article_id, got["metadatas"][0] or {}), got["documents"][0]
+        return got["metadatas"][0] or {}, got["documents"][0]
+
+    def get_article(self, article_id: str) -> tuple[ArticleInfo, str] | None:
+        """An article's metadata and full original text (what chunk offsets point into)."""
+        record = self._article_record(article_id)
+        if record is None:
+            return None
+        meta, text = record
+        return self._info(article_id, meta), text
 
     def load_article(self, article_id: str) -> Article | None:
-        found = self.get_article(article_id)
-        if found is None:
+        record = self._article_record(article_id)
+        if record is None:
             return None
-        info, text = found
-        with _guard(self.config):
-            meta = self.articles.get(ids=[article_id], include=["metadatas"])["metadatas"][0] or {}
+        meta, text = record
+        info = self._info(article_id, meta)
         pages = [PageSpan(*p) for p in json.loads(meta["pages"])] if meta.get("pages") else []
         return Article(id=info.id, title=info.title, text=text, source=info.source, format=info.format,
                        url=info.url, published=info.published, pages=pages)
@@ -317,6 +337,7 @@ class ArticleStore:
             self.chunks.delete(where={"article_id": article_id})
             if exists:
                 self.articles.delete(ids=[article_id])
+            self._bump_revision()
         return exists
 
     def count_articles(self) -> int:
@@ -326,6 +347,25 @@ class ArticleStore:
     def count_chunks(self) -> int:
         with _guard(self.config):
             return self.chunks.count()
+
+    def chunk_versions(self, page_size: int = 5000) -> dict[str, str]:
+        """``chunk id -> content version`` of every stored chunk (metadata only, no text)."""
+        versions: dict[str, str] = {}
+        offset = 0
+        while True:
+            with _guard(self.config):
+                got = self.chunks.get(include=["metadatas"], limit=page_size, offset=offset)
+            if not got["ids"]:
+                return versions
+            versions.update((cid, str((m or {}).get("version", ""))) for cid, m in zip(got["ids"], got["metadatas"]))
+            offset += len(got["ids"])
+
+    def get_chunks(self, chunk_ids: list[str], page_size: int = 2000) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """``(id, text, metadata)`` of the given chunks (missing ones are skipped)."""
+        for start in range(0, len(chunk_ids), page_size):
+            with _guard(self.config):
+                got = self.chunks.get(ids=chunk_ids[start : start + page_size], include=["documents", "metadatas"])
+            yield from zip(got["ids"], got["documents"], got["metadatas"])
 
     def iter_chunks(self, page_size: int = 2000) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every stored chunk as ``(id, text, metadata)``, in pages."""
@@ -383,6 +423,7 @@ class ArticleStore:
                 progress(1)
         if batch:
             self._write_checked(batch)
+        self._bump_revision()
         return len(ids), n_chunks
 
     def _write_checked(self, batch: list[tuple[Article, list[Chunk], str]]) -> None:
