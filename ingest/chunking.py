@@ -31,8 +31,8 @@ class ChunkingOptions:
     """``size``: most characters in a chunk; ``overlap``: how many characters of whole trailing
     sentences a chunk repeats from the one before it (0 for none)."""
 
-    size: int = 800
-    overlap: int = 150
+    size: int = 1200
+    overlap: int = 200
 
     def __post_init__(self) -> None:
         if self.size < 50:
@@ -173,3 +173,14 @@ def chunk_article(article: Article, options: ChunkingOptions | None = None) -> l
         for start, end in _windows(_units(text, segment, options.size), options):
             chunks.append(Chunk(article.id, len(chunks), text[start:end], start, end, page))
     return chunks
+
+
+# Sentences shorter than this ("نعم.", "Fine;") carry too little to be matched on their own.
+MIN_SENTENCE_CHARS = 12
+
+
+def article_sentences(article: Article) -> list[Span]:
+    """Sentence spans of the whole article (within pages), for sentence-level matching."""
+    text = article.text
+    segments = [(p.start, p.end) for p in article.pages] if article.pages else [(0, len(text))]
+    return [span for seg in segments for span in split_sentences(text, *seg) if span[1] - span[0] >= MIN_SENTENCE_CHARS]

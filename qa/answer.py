@@ -9,7 +9,8 @@ class Citation:
     """Passage ``n`` of an answer: where it is in its article, and the span the answer quotes.
 
     ``start``/``end`` are offsets of the passage in the article text; ``quote_start``/``quote_end``
-    those of the sentence the answer rests on (inside the passage), for highlighting.
+    those of the sentence the answer quotes, and ``clause_start``/``clause_end`` those of the
+    clause inside it that carries the answer (extractive answers), for highlighting.
     """
 
     n: int
@@ -22,6 +23,8 @@ class Citation:
     score: float
     quote_start: int | None = None
     quote_end: int | None = None
+    clause_start: int | None = None
+    clause_end: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,19 +1,31 @@
-"""``Assistant``: the public Python API. The CLI and the UI are thin shells over it."""
+"""``Assistant``: the public Python API. The CLI and the UI are thin shells over it.
+
+One question runs through four named, replaceable steps (in the spirit of chat-langchain):
+``condense`` (a follow-up made self-contained) → ``retrieve`` (hybrid search) → ``answer``
+(extractive or LLM, over the numbered passages) → citations checked against those passages.
+"""
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
 from vectorstore import ArticleInfo, ArticleStore, IsnadEmbeddings, Passage, make_embedder
 from vectorstore.hybrid import HybridRetriever
 
 from .answer import Answer
-from .extractive import ExtractiveAnswerer
+from .citations import citation_for
+from .condense import History, LLMCondenser, condense_heuristic
+from .extractive import Calibration, ExtractiveAnswerer
+from .llm import LLMAnswerer, chat_model_from_settings
 from .settings import Settings
 
-History = list[tuple[str, str]]
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -27,45 +39,36 @@ class Assistant:
     ``ISNAD_SEED=0`` to start empty).
     """
 
-    def __init__(self, settings: Settings | None = None, *, embedder: IsnadEmbeddings | None = None):
+    def __init__(self, settings: Settings | None = None, *, embedder: IsnadEmbeddings | None = None,
+                 chat_model: Any = None):
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
+        self._chat_model = chat_model
         self._store: ArticleStore | None = None
         self._retriever: HybridRetriever | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     # -- wiring -------------------------------------------------------------------------
     @property
     def embedder(self) -> IsnadEmbeddings:
-        if self._embedder is None:
-            self._embedder = make_embedder(
-                self.settings.embedder,
-                query_prompt=self.settings.st_query_prompt,
-                passage_prompt=self.settings.st_passage_prompt,
-            )
-        return self._embedder
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = make_embedder(
+                    self.settings.embedder,
+                    query_prompt=self.settings.st_query_prompt,
+                    passage_prompt=self.settings.st_passage_prompt,
+                )
+            return self._embedder
 
     @property
     def store(self) -> ArticleStore:
         with self._lock:
             if self._store is None:
-                self._store = ArticleStore(self.settings.store, self.embedder)
+                store = ArticleStore(self.settings.store, self.embedder)
                 if self.settings.seed:
-                    self._seed(self._store)
+                    self._seed(store)
+                self._store = store
             return self._store
-
-    def open_store_for_reindex(self) -> ArticleStore:
-        """The store without the embedder check (re-indexing is how a mismatch is fixed)."""
-        return ArticleStore(self.settings.store, self.embedder, check_embedder=False)
-
-    def _seed(self, store: ArticleStore) -> None:
-        if store.seeded:
-            return
-        if store.count_articles() == 0:
-            report = ingest_paths([seed_path()], store, self.settings.chunking, progress=False)
-            if not report.ok:
-                raise RuntimeError(f"could not ingest the bundled seed article: {report.errors[0]}")
-        store.mark_seeded()
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -76,11 +79,26 @@ class Assistant:
             return self._retriever
 
     @property
-    def answerer(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(embed_query=self.embedder.embed_queries, embed_passages=self.embedder.embed_passages)
+    def chat_model(self):
+        """The LangChain chat model of the LLM answerer (None in extractive mode)."""
+        with self._lock:
+            if self._chat_model is None and self.settings.answerer == "llm":
+                self._chat_model = chat_model_from_settings(self.settings)
+            return self._chat_model
 
-    def answer_from(self, question: str, passages: list[Passage]) -> Answer:
-        return self.answerer.answer(question, passages)
+    @property
+    def extractive(self) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(Calibration.bundled(), idf=self.retriever.lexical.idf,
+                                  embed_query=self.embedder.embed_queries, embed_passages=self.embedder.embed_passages)
+
+    def _seed(self, store: ArticleStore) -> None:
+        if store.seeded:
+            return
+        if store.count_articles() == 0:
+            report = ingest_paths([seed_path()], store, self.settings.chunking, progress=False)
+            if not report.ok:
+                raise RuntimeError(f"could not ingest the bundled seed article: {report.errors[0]}")
+        store.mark_seeded()
 
     # -- articles -----------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], *, progress: bool | None = None) -> IngestReport:
@@ -109,27 +127,119 @@ class Assistant:
         return self.store.remove(article_id)
 
     def reindex(self, progress=None) -> tuple[int, int]:
-        store = self.open_store_for_reindex()
+        store = ArticleStore(self.settings.store, self.embedder, check_embedder=False)
         result = store.reindex(self.settings.chunking, progress=progress)
         with self._lock:
             self._store = store
         return result
 
-    # -- questions ----------------------------------------------------------------------
+    # -- the steps ----------------------------------------------------------------------
+    def condense(self, question: str, history: History | None) -> str:
+        """The question to retrieve with: the question itself, or made self-contained."""
+        history = [(str(q), str(a)) for q, a in (history or [])]
+        if not history or not self.settings.condense:
+            return question
+        if self.chat_model is not None:
+            try:
+                return LLMCondenser(self.chat_model)(question, history)
+            except Exception as err:  # noqa: BLE001 - condensing is an aid; retrieval goes on without it
+                log.warning("condensing with the LLM failed (%s); using the heuristic", err)
+        return condense_heuristic(question, history)
+
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
-        question = _clean_question(question)
-        return self.retriever.search(question, k or self.settings.top_k)
+        return self.retriever.search(clean_question(question), _check_k(k) or self.settings.top_k)
 
+    def as_retriever(self, k: int | None = None):
+        """The hybrid retriever as a LangChain ``BaseRetriever``."""
+        from vectorstore.langchain_retriever import IsnadRetriever
+
+        return IsnadRetriever(hybrid=self.retriever, k=_check_k(k) or self.settings.top_k)
+
+    def answer_from(self, question: str, passages: list[Passage]) -> Answer:
+        if self.chat_model is not None:
+            return LLMAnswerer(self.chat_model).answer(question, passages)
+        return self.extractive.answer(question, passages)
+
+    # -- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
-        question = _clean_question(question)
-        passages = self.retriever.search(question, k or self.settings.top_k)
-        return self.answer_from(question, passages)
+        question = clean_question(question)
+        used = self.condense(question, history)
+        passages = self.retriever.search(used, _check_k(k) or self.settings.top_k)
+        answer = self.answer_from(used, passages)
+        answer.question_used = used
+        return answer
+
+    def stream(self, question: str, history: History | None = None, k: int | None = None) -> Iterator[dict]:
+        """Events: ``{"type": "sources", ...}`` first (every passage given to the answerer,
+        numbered as the answer cites them), then ``{"type": "delta", "text": ...}`` pieces, then
+        ``{"type": "answer", "answer": {...}}`` with the final text and the checked citations."""
+        question = clean_question(question)
+        used = self.condense(question, history)
+        passages = self.retriever.search(used, _check_k(k) or self.settings.top_k)
+        yield {
+            "type": "sources",
+            "question_used": used,
+            "sources": [citation_for(n, p).to_dict() for n, p in enumerate(passages, start=1)],
+        }
+        if self.chat_model is not None:
+            final = None
+            for item in LLMAnswerer(self.chat_model).stream(used, passages):
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    yield {"type": "delta", "text": item}
+        else:
+            final = self.extractive.answer(used, passages)
+            # Quoted sentences stream one by one, as a reader would see them arrive.
+            pieces = final.text.split("] ")
+            for i, piece in enumerate(pieces):
+                yield {"type": "delta", "text": piece + ("] " if i < len(pieces) - 1 else "")}
+        final.question_used = used
+        yield {"type": "answer", "answer": final.to_dict()}
+
+    def as_runnable(self) -> Runnable:
+        """The same pipeline as a LangChain Runnable: ``{"question", "history"?, "k"?}`` → :class:`Answer`."""
+
+        def condense_step(x: dict) -> str:
+            return self.condense(clean_question(x["question"]), x.get("history"))
+
+        def retrieve_step(x: dict) -> list[Passage]:
+            return self.retriever.search(x["question_used"], _check_k(x.get("k")) or self.settings.top_k)
+
+        def answer_step(x: dict) -> Answer:
+            answer = self.answer_from(x["question_used"], x["passages"])
+            answer.question_used = x["question_used"]
+            return answer
+
+        def as_input(x: Any) -> dict:
+            return {"question": x} if isinstance(x, str) else dict(x)
+
+        return (
+            RunnableLambda(as_input, name="input")
+            | RunnablePassthrough.assign(question_used=RunnableLambda(condense_step, name="condense"))
+            | RunnablePassthrough.assign(passages=RunnableLambda(retrieve_step, name="retrieve"))
+            | RunnableLambda(answer_step, name="answer")
+        )
 
 
-def _clean_question(question: str) -> str:
+MAX_QUESTION_CHARS = 4000
+MAX_K = 50
+
+
+def clean_question(question: str) -> str:
     if not isinstance(question, str):
         raise TypeError("the question must be a string")
     question = " ".join(question.split())
     if not question:
         raise ValueError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is too long ({len(question)} characters; the limit is {MAX_QUESTION_CHARS})")
     return question
+
+
+def _check_k(k: int | None) -> int | None:
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be a whole number from 1 to {MAX_K}, got {k!r}")
+    return k

@@ -79,6 +79,16 @@ def _cmd_eval(bot: Assistant, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(bot: Assistant, args: argparse.Namespace) -> int:
+    from .calibrate import calibrate, write
+
+    result = calibrate(args.same_script, args.cross_script, settings=bot.settings, limit=args.limit)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    if args.write:
+        print(f"wrote {write(result)}", file=sys.stderr)
+    return 0
+
+
 def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
     from ui.app import serve
 
@@ -120,6 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("calibrate", help="fit the extractive answerer's abstain thresholds on SQuAD files")
+    p.add_argument("--same-script", nargs="+", required=True, metavar="CONTEXT.json",
+                   help="sets whose questions are in the articles' script, e.g. xquad.ar.json arcd.json")
+    p.add_argument("--cross-script", nargs="+", required=True, metavar="CONTEXT.json:QUESTIONS.json",
+                   help="sets asked across scripts, e.g. xquad.ar.json:xquad.en.json")
+    p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
+    p.add_argument("--write", action="store_true", help="store the thresholds in qa/calibration.json")
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("serve", help="start the chat web app")
     p.add_argument("--host", default=None)

@@ -10,15 +10,16 @@ scored for every system on the same chunks:
 """
 from __future__ import annotations
 
-import statistics
+import contextlib
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from ingest import ingest_articles
+from ingest import IngestReport, ingest_articles
 from vectorstore import IsnadEmbeddings
 
 from .assistant import Assistant
@@ -70,6 +71,7 @@ class AnswerScores:
             "exact_match": self.em / n,
             "token_f1": self.f1 / n,
             "answer_contains_gold": self.contains / n,
+            "answer_contains_gold_when_answered": self.contains / answered,
             "abstain_rate": self.abstained / n,
             "answer_to_passage_chars": self.answer_chars / max(self.quoted_chars, 1),
             "mean_answer_chars": self.answer_chars / answered,
@@ -96,6 +98,19 @@ def _tutorial_store(dataset: Dataset, embedder: IsnadEmbeddings, data_dir: Path)
     return store
 
 
+@contextlib.contextmanager
+def dataset_assistant(dataset: Dataset, settings: Settings | None = None, embedder: IsnadEmbeddings | None = None
+                      ) -> Iterator[tuple[Assistant, IngestReport, Path]]:
+    """An assistant over a fresh temporary embedded store holding the dataset's paragraphs."""
+    base = settings or Settings.from_env()
+    with tempfile.TemporaryDirectory(prefix="isnad-eval-") as tmp:
+        eval_settings = replace(base, data_dir=Path(tmp), chroma_host=None, seed=False, collection="eval")
+        bot = Assistant(eval_settings, embedder=embedder)
+        bot.embedder  # noqa: B018 - load the model before timing anything
+        report = ingest_articles(dataset.paragraphs, bot.store, eval_settings.chunking)
+        yield bot, report, Path(tmp)
+
+
 def evaluate(
     dataset_path: str | Path,
     *,
@@ -108,13 +123,8 @@ def evaluate(
     progress=None,
 ) -> dict:
     dataset = load_squad(dataset_path, questions_from, limit)
-    base = settings or Settings.from_env()
-    with tempfile.TemporaryDirectory(prefix="isnad-eval-") as tmp:
-        eval_settings = Settings(**{**base.__dict__, "data_dir": Path(tmp), "chroma_host": None, "seed": False, "collection": "eval"})
-        bot = Assistant(eval_settings, embedder=embedder)
-        bot.embedder  # noqa: B018 - load the model before timing anything
-        report = ingest_articles(dataset.paragraphs, bot.store, eval_settings.chunking)
-        tutorial = _tutorial_store(dataset, bot.embedder, Path(tmp)) if baselines else None
+    with dataset_assistant(dataset, settings, embedder) as (bot, report, tmp):
+        tutorial = _tutorial_store(dataset, bot.embedder, tmp) if baselines else None
 
         systems = {"isnad": RetrievalScores()}
         if baselines:
@@ -175,7 +185,8 @@ def format_report(result: dict) -> str:
     lines += [
         "",
         f"answers ({result['answerer']}): EM {a['exact_match']:.3f} · F1 {a['token_f1']:.3f} · "
-        f"contains gold {a['answer_contains_gold']:.3f} · abstain {a['abstain_rate']:.3f} · "
+        f"contains gold {a['answer_contains_gold']:.3f} ({a['answer_contains_gold_when_answered']:.3f} of answered) · "
+        f"abstain {a['abstain_rate']:.3f} · "
         f"answer/passage chars {a['answer_to_passage_chars']:.2f}",
         f"ask latency p50 {a['ask_p50_ms']:.0f} ms · p95 {a['ask_p95_ms']:.0f} ms",
     ]

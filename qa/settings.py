@@ -8,7 +8,7 @@ and passed down; no other module reads the environment.
 | ISNAD_COLLECTION | collection name prefix | ``isnad`` |
 | ISNAD_EMBEDDER | ``e5-small-q4`` or ``st:<model id or path>`` | ``e5-small-q4`` |
 | ISNAD_ST_QUERY_PROMPT, ISNAD_ST_PASSAGE_PROMPT | prompts for an ``st:`` model | the model's own |
-| ISNAD_CHUNK_SIZE, ISNAD_CHUNK_OVERLAP | chunk budget and overlap, characters | 800, 150 |
+| ISNAD_CHUNK_SIZE, ISNAD_CHUNK_OVERLAP | chunk budget and overlap, characters | 1200, 200 |
 | ISNAD_MAX_FILE_MB | largest file ingest accepts | 25 |
 | ISNAD_TOP_K | passages retrieved per question | 5 |
 | ISNAD_SEED | ingest the bundled article into an empty store (``0`` to disable) | 1 |
@@ -79,8 +79,8 @@ class Settings:
     embedder: str = DEFAULT_EMBEDDER
     st_query_prompt: str | None = None
     st_passage_prompt: str | None = None
-    chunk_size: int = 800
-    chunk_overlap: int = 150
+    chunk_size: int = 1200
+    chunk_overlap: int = 200
     max_file_mb: int = 25
     top_k: int = 5
     seed: bool = True
@@ -104,8 +104,8 @@ class Settings:
             embedder=env.get("ISNAD_EMBEDDER") or DEFAULT_EMBEDDER,
             st_query_prompt=env.get("ISNAD_ST_QUERY_PROMPT"),
             st_passage_prompt=env.get("ISNAD_ST_PASSAGE_PROMPT"),
-            chunk_size=_int(env, "ISNAD_CHUNK_SIZE", 800, 50),
-            chunk_overlap=_int(env, "ISNAD_CHUNK_OVERLAP", 150, 0),
+            chunk_size=_int(env, "ISNAD_CHUNK_SIZE", 1200, 50),
+            chunk_overlap=_int(env, "ISNAD_CHUNK_OVERLAP", 200, 0),
             max_file_mb=_int(env, "ISNAD_MAX_FILE_MB", 25, 1),
             top_k=_int(env, "ISNAD_TOP_K", 5, 1),
             seed=_bool(env, "ISNAD_SEED", True),

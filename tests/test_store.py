@@ -5,6 +5,7 @@ import pytest
 
 from builders import make_encrypted_pdf, make_pdf
 from qa import Assistant
+from ingest.chunking import article_sentences
 from vectorstore import ArticleStore, EmbedderMismatch
 
 
@@ -16,12 +17,20 @@ def _chunk_articles(store: ArticleStore) -> dict[str, int]:
 
 
 def _consistent(store: ArticleStore) -> None:
-    """Every chunk belongs to a listed article, and every article has exactly its chunks."""
+    """Every chunk and sentence belongs to a listed article, each article has exactly its chunks
+    and sentences, and every offset points at the right text."""
     listed = {a.id: a.chunks for a in store.list_articles()}
     assert _chunk_articles(store) == listed
     for _, text, meta in store.iter_chunks():
         _, article_text = store.get_article(meta["article_id"])
         assert article_text[meta["start"]:meta["end"]] == text
+    sentences: dict[str, set] = {}
+    for meta in store.sentences.get(include=["metadatas"])["metadatas"]:
+        sentences.setdefault(meta["article_id"], set()).add((meta["start"], meta["end"]))
+    assert set(sentences) <= set(listed)
+    for article_id in listed:
+        expected = set(article_sentences(store.load_article(article_id)))
+        assert sentences.get(article_id, set()) == expected
 
 
 def test_ingest_every_format_then_idempotent(bot, fixture_dir, tmp_path):
@@ -122,7 +131,7 @@ def test_dense_search_finds_the_right_article(bot, fixture_dir):
     top = bot.retrieve("كم تبلغ قدرة محطة نور في ورزازات؟", k=3)[0]
     assert top.title.startswith("محطة نور")
     assert "٥٨٠ ميغاواط" in top.text
-    assert {"dense", "bm25", "rrf"} <= top.scores.keys()
+    assert {"dense", "bm25", "fused"} <= top.scores.keys()
     dense_top = bot.store.search("كم تبلغ قدرة محطة نور في ورزازات؟", k=1)[0]
     assert dense_top.scores["dense"] == pytest.approx(dense_top.score)
     cross = bot.retrieve("How long does the Fes music festival last?", k=3)[0]

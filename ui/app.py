@@ -19,10 +19,24 @@ def render_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def history_pairs(history: list) -> list[tuple[str, str]]:
+    """Gradio's message list as (question, answer) pairs for :meth:`Assistant.ask`."""
+    pairs, question = [], None
+    for message in history or []:
+        role, content = message.get("role"), message.get("content")
+        text = content if isinstance(content, str) else ""
+        if role == "user":
+            question = text
+        elif role == "assistant" and question is not None:
+            pairs.append((question, text))
+            question = None
+    return pairs
+
+
 def build_chat(bot: Assistant) -> gr.Blocks:
     def respond(message: str, history: list) -> str:
         try:
-            return render_answer(bot.ask(message))
+            return render_answer(bot.ask(message, history=history_pairs(history)))
         except ValueError as err:
             return str(err)
 

@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
 
 from ingest import Article, Chunk, ChunkingOptions, PageSpan, chunk_article
+from ingest.chunking import article_sentences
 from ingest.pipeline import chunking_version
 
 from .embedders import IsnadEmbeddings
@@ -95,6 +96,8 @@ class Passage:
     chunk_index: int
     score: float
     scores: dict[str, float]
+    # Sentences of this chunk found by the sentence index: (start, end, similarity), article offsets.
+    sentences: list[tuple[int, int, float]] = field(default_factory=list)
 
 
 def _connection_error(err: BaseException) -> bool:
@@ -142,6 +145,7 @@ class ArticleStore:
         with _guard(config):
             self.articles = self._collection(f"{config.collection}_articles", {"kind": "articles"}, space="l2")
             self.chunks = self._collection(f"{config.collection}_chunks", self._identity(), space="cosine")
+            self.sentences = self._collection(f"{config.collection}_sentences", self._identity(), space="cosine")
         if check_embedder:
             self.check_embedder()
 
@@ -212,17 +216,21 @@ class ArticleStore:
         return {i: str(m.get("version", "")) for i, m in zip(got["ids"], got["metadatas"])}
 
     def write(self, batch: list[tuple[Article, list[Chunk], str]]) -> list[tuple[str, Exception]]:
-        """Embed every chunk of the batch at once, then store article by article."""
+        """Embed every chunk and sentence of the batch at once, then store article by article."""
+        sentences = [article_sentences(article) for article, _, _ in batch]
         texts = [c.text for _, chunks, _ in batch for c in chunks]
+        texts += [article.text[s:e] for (article, _, _), spans in zip(batch, sentences) for s, e in spans]
         vectors = self.embedder.embed_passages(texts)
         failures: list[tuple[str, Exception]] = []
-        offset = 0
-        for article, chunks, version in batch:
-            article_vectors = vectors[offset : offset + len(chunks)]
-            offset += len(chunks)
+        chunk_offset, sentence_offset = 0, sum(len(chunks) for _, chunks, _ in batch)
+        for (article, chunks, version), spans in zip(batch, sentences):
+            chunk_vectors = vectors[chunk_offset : chunk_offset + len(chunks)]
+            sentence_vectors = vectors[sentence_offset : sentence_offset + len(spans)]
+            chunk_offset += len(chunks)
+            sentence_offset += len(spans)
             try:
                 with self._lock, _guard(self.config):
-                    self._write_article(article, chunks, version, article_vectors)
+                    self._write_article(article, chunks, version, chunk_vectors, spans, sentence_vectors)
             except StoreUnavailable:
                 raise
             except Exception as err:  # noqa: BLE001 - reported per article, the batch goes on
@@ -230,7 +238,8 @@ class ArticleStore:
         self._bump_revision()
         return failures
 
-    def _write_article(self, article: Article, chunks: list[Chunk], version: str, vectors) -> None:
+    def _write_article(self, article: Article, chunks: list[Chunk], version: str, vectors,
+                       spans: list[tuple[int, int]], sentence_vectors) -> None:
         step = max(1, self.client.get_max_batch_size())
         for start in range(0, len(chunks), step):
             part = chunks[start : start + step]
@@ -255,6 +264,17 @@ class ArticleStore:
             )
         # Chunks beyond the new count belong to an older, longer version of this article.
         self.chunks.delete(where={"$and": [{"article_id": article.id}, {"chunk_index": {"$gte": len(chunks)}}]})
+        for start in range(0, len(spans), step):
+            part = spans[start : start + step]
+            self.sentences.upsert(
+                ids=[f"{article.id}:s{start + i:05d}" for i in range(len(part))],
+                embeddings=sentence_vectors[start : start + len(part)],
+                metadatas=[
+                    {"article_id": article.id, "sentence_index": start + i, "start": s, "end": e, "version": version}
+                    for i, (s, e) in enumerate(part)
+                ],
+            )
+        self.sentences.delete(where={"$and": [{"article_id": article.id}, {"sentence_index": {"$gte": len(spans)}}]})
         self.articles.upsert(
             ids=[article.id],
             embeddings=[_ARTICLE_PLACEHOLDER_VECTOR],
@@ -335,6 +355,7 @@ class ArticleStore:
         with self._lock, _guard(self.config):
             exists = bool(self.articles.get(ids=[article_id], include=[])["ids"])
             self.chunks.delete(where={"article_id": article_id})
+            self.sentences.delete(where={"article_id": article_id})
             if exists:
                 self.articles.delete(ids=[article_id])
             self._bump_revision()
@@ -384,6 +405,18 @@ class ArticleStore:
         vector = self.embedder.embed_queries([query])[0]
         return self.search_vector(vector, k)
 
+    def search_sentences(self, vector, n: int) -> list[tuple[str, int, int, float]]:
+        """The ``n`` sentences nearest to ``vector``: ``(article id, start, end, similarity)``."""
+        with _guard(self.config):
+            n = min(n, self.sentences.count())
+            if n <= 0:
+                return []
+            got = self.sentences.query(query_embeddings=[vector], n_results=n, include=["metadatas", "distances"])
+        return [
+            (str(m["article_id"]), int(m["start"]), int(m["end"]), 1.0 - float(d))
+            for m, d in zip(got["metadatas"][0], got["distances"][0])
+        ]
+
     def search_vector(self, vector, k: int) -> list[Passage]:
         with _guard(self.config):
             n = min(k, self.chunks.count())
@@ -406,7 +439,9 @@ class ArticleStore:
         ids = [a.id for a in self.list_articles()]
         with self._lock, _guard(self.config):
             self.client.delete_collection(self.chunks.name)
+            self.client.delete_collection(self.sentences.name)
             self.chunks = self._collection(f"{self.config.collection}_chunks", self._identity(), space="cosine")
+            self.sentences = self._collection(f"{self.config.collection}_sentences", self._identity(), space="cosine")
         n_chunks = 0
         batch: list[tuple[Article, list[Chunk], str]] = []
         for article_id in ids:

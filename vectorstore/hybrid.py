@@ -1,15 +1,25 @@
-"""Hybrid retrieval: dense search in Chroma and BM25 over the same chunks, fused by weighted
-reciprocal rank fusion.
+"""Hybrid retrieval: three signals over the same chunks, fused by a weighted score combination.
 
-Plain RRF trusts both lists equally. That collapses when one side cannot match at all: an
-English question over Arabic articles shares no term with them, so BM25 returns noise (or
-nothing) and drags good dense hits down. Here the lexical list's weight is the share of the
-question's terms that occur in the corpus at all: 1 for an Arabic question over Arabic news,
-about 0 for an English one, in between for a mixed one (names, numbers).
+- dense: the chunk's embedding similarity to the question (Chroma);
+- sentence: the best similarity of any one sentence of the chunk (a sentence index in Chroma).
+  A question usually paraphrases one sentence; a whole-chunk vector dilutes it, most of all
+  across languages (English question, Arabic article);
+- lexical: BM25 over Arabic-normalised, stemmed terms (bm25s).
+
+Why not reciprocal rank fusion: RRF throws the scores away and trusts both lists equally. It
+collapses when one side cannot match (an English question shares no term with Arabic news, so
+BM25's list is noise) and it cannot tell a clear winner from a near tie. Here the dense side
+(chunk and sentence similarity, averaged) and the BM25 side are min-max scaled over the
+candidates and mixed; the lexical share is scaled by how many of the question's terms occur in
+the corpus at all (1 for Arabic over Arabic news, 0 for English over it).
+
+The weights were chosen on XQuAD-ar, XQuAD en→ar and ARCD (see BENCHMARKS.md); the figures
+there are from ``isnad eval``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,18 +31,25 @@ from .lexical import LexicalIndex
 
 @dataclass
 class RetrievalConfig:
-    rrf_k: int = 60
-    candidates: int = 50
-    dense_weight: float = 1.0
+    candidates: int = 50  # from each of the dense and lexical lists
+    sentence_candidates: int = 100
+    sentence_weight: float = 0.5  # share of the best-sentence similarity in the dense score
+    lexical_weight: float = 0.5  # share of BM25 when every question term occurs in the corpus
 
 
 @dataclass
 class Candidates:
-    """Both ranked lists for one question, before fusion (kept for evaluation and debugging)."""
+    """The raw lists for one question, before fusion (kept for evaluation and debugging)."""
 
     dense: list[Passage]
     lexical: list[Passage]
-    lexical_weight: float
+    sentences: list[tuple[str, int, int, float]] = field(default_factory=list)
+    lexical_coverage: float = 0.0
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    span = values.max() - values.min()
+    return (values - values.min()) / span if span > 0 else np.ones_like(values)
 
 
 class HybridRetriever:
@@ -46,30 +63,60 @@ class HybridRetriever:
         if vector is None:
             vector = self.store.embedder.embed_queries([query])[0]
         dense = self.store.search_vector(vector, n)
+        sentences = self.store.search_sentences(vector, self.config.sentence_candidates)
         self.lexical.sync(self.store)
         query_terms = terms(query)
         lexical = [
             passage_from_record(cid, text, meta, score, {"bm25": score})
             for cid, score, text, meta in self.lexical.search(query_terms, n)
         ]
-        return Candidates(dense, lexical, self.lexical.coverage(query_terms))
+        return Candidates(dense, lexical, sentences, self.lexical.coverage(query_terms))
 
     def fuse(self, cands: Candidates, k: int) -> list[Passage]:
-        rrf_k = self.config.rrf_k
-        fused: dict[str, Passage] = {}
-        totals: dict[str, float] = {}
-        lists = ((cands.dense, "dense", self.config.dense_weight), (cands.lexical, "bm25", cands.lexical_weight))
-        for passages, signal, weight in lists:
-            for rank, p in enumerate(passages, start=1):
-                entry = fused.setdefault(p.chunk_id, p)
-                entry.scores = {**entry.scores, signal: p.scores[signal], f"{signal}_rank": rank}
-                totals[p.chunk_id] = totals.get(p.chunk_id, 0.0) + weight / (rrf_k + rank)
-        order = sorted(totals, key=lambda cid: -totals[cid])[:k]
+        pool: dict[str, Passage] = {}
+        for p in cands.dense + cands.lexical:
+            if p.chunk_id in pool:
+                pool[p.chunk_id].scores.update(p.scores)
+            else:
+                pool[p.chunk_id] = p
+        if not pool:
+            return []
+        ids = list(pool)
+        passages = [pool[cid] for cid in ids]
+        dense_floor = min((p.scores["dense"] for p in cands.dense), default=0.0)
+        dense = np.array([p.scores.get("dense", dense_floor) for p in passages])
+
+        # Best sentence per candidate chunk; a chunk none of whose sentences made the list gets
+        # the lowest similarity on the list (its best sentence can be no better than that).
+        by_article: dict[str, list[Passage]] = defaultdict(list)
+        for p in passages:
+            by_article[p.article_id].append(p)
+        sentence_floor = min((s[3] for s in cands.sentences), default=dense_floor)
+        best_sentence = {cid: sentence_floor for cid in ids}
+        for article_id, start, end, sim in cands.sentences:
+            for p in by_article.get(article_id, ()):
+                if p.start <= start and end <= p.end:
+                    best_sentence[p.chunk_id] = max(best_sentence[p.chunk_id], sim)
+                    p.sentences.append((start, end, sim))
+        sentence = np.array([best_sentence[cid] for cid in ids])
+
+        bm25 = np.array([p.scores.get("bm25", 0.0) for p in passages])
+        w = self.config.sentence_weight
+        dense_part = _minmax((1 - w) * dense + w * sentence)
+        lexical_share = self.config.lexical_weight * cands.lexical_coverage
+        lexical_part = bm25 / bm25.max() if bm25.max() > 0 else bm25
+        fused = (1 - lexical_share) * dense_part + lexical_share * lexical_part
+
+        order = np.argsort(-fused, kind="stable")[:k]
         out = []
-        for cid in order:
-            p = fused[cid]
-            p.score = totals[cid]
-            p.scores["rrf"] = totals[cid]
+        for i in order:
+            p = passages[i]
+            p.score = float(fused[i])
+            p.scores.update(fused=float(fused[i]), sentence=float(sentence[i]))
+            if "bm25" in p.scores:
+                p.scores["bm25_rank"] = 1 + [q.chunk_id for q in cands.lexical].index(p.chunk_id)
+            if "dense" in p.scores:
+                p.scores["dense_rank"] = 1 + [q.chunk_id for q in cands.dense].index(p.chunk_id)
             out.append(p)
         return out
 

@@ -8,7 +8,9 @@ A re-sync reads chunk metadata only; text is fetched and analysed just for new o
 """
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,7 @@ class LexicalIndex:
         self._ids: list[str] = []
         self._bm25: bm25s.BM25 | None = None
         self._vocab: set[str] = set()
+        self._df: Counter[str] = Counter()
         self._revision: str | None = None
         self._lock = threading.Lock()
 
@@ -65,8 +68,15 @@ class LexicalIndex:
             # An empty term list would make bm25s drop the document; keep rows aligned with ids.
             bm25 = bm25s.BM25(k1=self.k1, b=self.b)
             bm25.index([entries[cid].terms or ["\u2400"] for cid in ids], show_progress=False)
-        self._entries, self._ids, self._bm25 = entries, ids, bm25
-        self._vocab = {t for e in entries.values() for t in e.terms}
+        df = Counter(t for e in entries.values() for t in set(e.terms))
+        self._entries, self._ids, self._bm25, self._df = entries, ids, bm25, df
+        self._vocab = set(df)
+
+    def idf(self, term: str) -> float:
+        """How rare a term is across the stored chunks (BM25's idf, never negative)."""
+        n = max(len(self._ids), 1)
+        df = self._df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def coverage(self, query_terms: list[str]) -> float:
         """Share of the query's terms that occur anywhere in the index (0 when none can match)."""

@@ -1,0 +1,67 @@
+"""The one place for citation logic: numbering passages, formatting them for a prompt, and
+checking the ``[n]`` markers of an answer against the passages actually given."""
+from __future__ import annotations
+
+import re
+
+from vectorstore import Passage
+
+from .answer import Citation
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def citation_for(n: int, passage: Passage, quote: tuple[int, int] | None = None,
+                 clause: tuple[int, int] | None = None) -> Citation:
+    """Citation ``n`` for a passage; ``quote``/``clause`` are offsets inside the passage text."""
+    return Citation(
+        n=n,
+        article_id=passage.article_id,
+        title=passage.title,
+        text=passage.text,
+        start=passage.start,
+        end=passage.end,
+        page=passage.page,
+        score=float(passage.scores.get("dense", passage.score)),
+        quote_start=passage.start + quote[0] if quote else None,
+        quote_end=passage.start + quote[1] if quote else None,
+        clause_start=passage.start + clause[0] if clause else None,
+        clause_end=passage.start + clause[1] if clause else None,
+    )
+
+
+def _escape(text: str) -> str:
+    # A passage must not be able to close its own block and speak outside it.
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def format_passages(passages: list[Passage]) -> str:
+    """Numbered passages, each in its own delimited block, for the answer prompt."""
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        page = f' page="{p.page}"' if p.page else ""
+        blocks.append(f'<passage n="{n}" title="{_escape(p.title)}"{page}>\n{_escape(p.text)}\n</passage>')
+    return "\n\n".join(blocks)
+
+
+def cited_numbers(text: str) -> list[int]:
+    seen: list[int] = []
+    for m in MARKER.finditer(text):
+        n = int(m.group(1))
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def validate_markers(text: str, passages: list[Passage]) -> tuple[str, list[Citation]]:
+    """Drop markers that point at no given passage; return the cleaned text and the citations
+    (in the order first cited) of the markers that remain."""
+    valid = set(range(1, len(passages) + 1))
+
+    def keep(m: re.Match[str]) -> str:
+        return m.group(0) if int(m.group(1)) in valid else ""
+
+    cleaned = MARKER.sub(keep, text)
+    cleaned = re.sub(r"[ \t]+([.،,؛;!?؟])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+    citations = [citation_for(n, passages[n - 1]) for n in cited_numbers(cleaned)]
+    return cleaned, citations

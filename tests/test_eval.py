@@ -1,0 +1,72 @@
+"""`isnad eval` and `isnad calibrate` on small slices of the shared sets (real files, real stores)."""
+import json
+
+import pytest
+
+from conftest import SHARED
+from qa.calibrate import best_threshold, calibrate, write
+from qa.eval import evaluate, format_report
+from qa.squad import Question, answer_contains, contains_answer, exact_match, load_squad, token_f1
+
+
+@pytest.fixture(scope="module")
+def xquad_slice(tmp_path_factory):
+    """The first three XQuAD articles (Arabic and the parallel English), as separate files."""
+    out = tmp_path_factory.mktemp("xquad")
+    paths = {}
+    for lang in ("ar", "en"):
+        data = json.loads((SHARED / f"data/xquad/xquad.{lang}.json").read_text(encoding="utf-8"))
+        data["data"] = data["data"][:3]
+        paths[lang] = out / f"xquad.{lang}.json"
+        paths[lang].write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return paths
+
+
+def test_matching_rules():
+    q = Question("1", "?", ["308"], "p0-0", "t")
+    assert contains_answer("... 308 نقطة", "p0-0", q)
+    assert not contains_answer("... 308 نقطة", "p0-1", q), "short answers must come from the gold paragraph"
+    long_q = Question("2", "?", ["ناصر  بوريطة"], "p0-0", "t")
+    assert contains_answer("ترأس ناصر\u00a0بوريطة الحوار", "p9-9", long_q), "whitespace and NBSP are normalised"
+    assert exact_match("ناصر بوريطة [1].", ["ناصر بوريطة"]) == 1.0
+    assert token_f1("ترأس ناصر بوريطة", ["ناصر بوريطة"]) == pytest.approx(0.8)
+    assert answer_contains("قال إن ناصر بوريطة [2] ترأس", ["ناصر بوريطة"])
+
+
+def test_parallel_questions_replace_the_text(xquad_slice):
+    ar = load_squad(xquad_slice["ar"])
+    en = load_squad(xquad_slice["ar"], questions_from=xquad_slice["en"])
+    assert [q.id for q in ar.questions] == [q.id for q in en.questions]
+    assert en.questions[0].text.startswith("How many points")
+    assert [p.text for p in ar.paragraphs] == [p.text for p in en.paragraphs]
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_eval_reports_every_metric_for_isnad_and_baselines(xquad_slice, nano, settings):
+    result = evaluate(xquad_slice["ar"], limit=25, settings=settings, embedder=nano)
+    assert result["questions"] == 25 and result["paragraphs"] == 15
+    assert set(result["retrieval"]) == {"isnad", "bm25", "dense", "langchain-tutorial"}
+    isnad = result["retrieval"]["isnad"]
+    assert isnad["recall@1"] <= isnad["recall@5"] <= isnad["recall@10"]
+    assert isnad["recall@5"] >= 0.8
+    answers = result["answers"]
+    assert 0 <= answers["abstain_rate"] <= 1 and answers["ask_p50_ms"] > 0
+    assert answers["answer_contains_gold"] >= 0.5
+    report = format_report(result)
+    assert "langchain-tutorial" in report and "MRR@10" in report
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_calibration_is_reproducible_from_a_command(xquad_slice, nano, settings, tmp_path):
+    spec_dense = f"{xquad_slice['ar']}:{xquad_slice['en']}"
+    result = calibrate([str(xquad_slice["ar"])], [spec_dense], settings=settings, embedder=nano, limit=12)
+    assert 0.5 < result["min_similarity"] < 1 and 0.5 < result["min_similarity_cross"] < 1
+    assert result["same_script"]["answerable"] > 0 and result["same_script"]["wrong_articles"] == 12
+    assert result["cross_script"]["wrong_articles"] == 12
+    path = write(result, tmp_path / "calibration.json")
+    assert json.loads(path.read_text())["min_similarity"] == result["min_similarity"]
+
+
+def test_best_threshold_separates():
+    got = best_threshold([0.6, 0.7, 0.8, 0.9], [0.1, 0.2, 0.65])
+    assert got["threshold"] == 0.7 and got["answered_wrong"] == 0 and got["answered_right"] == 0.75
