@@ -5,7 +5,7 @@ PIP     := $(PY) -m pip
 # Everything isnad writes for `make run` lives here (git-ignored).
 export ISNAD_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install install-test run test bench clean
+.PHONY: install install-test browser run test bench screenshots clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -22,18 +22,29 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test browser
+
+# Browser tests drive Debian's Chromium with Playwright; never a downloaded browser.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # Starts the chat app on http://127.0.0.1:7860 ; an empty store gets the bundled seed article first.
 run: install
 	$(VENV)/bin/isnad serve
 
-# The server-mode tests start their own `chroma run` on a free loopback port.
+# The server-mode tests start their own `chroma run` on a free loopback port; the browser tests
+# start `isnad serve` and static host pages on loopback. Screenshots land in test-artifacts/.
 test: install-test
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -p no:cacheprovider
 
 bench: install-test
 	$(PY) benchmarks/ingest_speed.py
+	$(PY) benchmarks/ask_latency.py --chunks 10000
+	$(PY) benchmarks/quality.py
+
+# Refresh the screenshots in docs/ from the browser tests.
+screenshots: install-test
+	ISNAD_UPDATE_DOCS=1 HF_HUB_OFFLINE=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache *.egg-info

@@ -25,6 +25,8 @@ class Citation:
     quote_end: int | None = None
     clause_start: int | None = None
     clause_end: int | None = None
+    # Every sentence the answer quotes from this passage, as (start, end) article offsets.
+    quotes: list[tuple[int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

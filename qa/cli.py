@@ -96,6 +96,19 @@ def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
     return 0
 
 
+# Flags of `isnad serve` that stand for settings; each overrides its environment variable.
+SERVE_FLAGS = [
+    ("--data-dir", "ISNAD_DATA_DIR", "where isnad keeps its data"),
+    ("--chroma-host", "ISNAD_CHROMA_HOST", "a Chroma server instead of the embedded store"),
+    ("--chroma-port", "ISNAD_CHROMA_PORT", "the Chroma server's port"),
+    ("--answerer", "ISNAD_ANSWERER", "extractive or llm"),
+    ("--llm-base-url", "ISNAD_LLM_BASE_URL", "OpenAI-compatible endpoint"),
+    ("--llm-model", "ISNAD_LLM_MODEL", "model name at that endpoint"),
+    ("--allowed-origins", "ISNAD_ALLOWED_ORIGINS", "origins whose pages may call the API"),
+    ("--auth", "ISNAD_AUTH", "user:pass,... for the page and the API"),
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="isnad", description="Question answering over news articles, with sources.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,9 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", action="store_true", help="store the thresholds in qa/calibration.json")
     p.set_defaults(func=_cmd_calibrate)
 
-    p = sub.add_parser("serve", help="start the chat web app")
+    p = sub.add_parser("serve", help="start the web app: chat page, HTTP API, widget")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    for flag, variable, meaning in SERVE_FLAGS:
+        p.add_argument(flag, dest=variable, default=None, metavar="VALUE", help=f"{meaning} (same as {variable})")
     p.set_defaults(func=_cmd_serve)
     return parser
 
@@ -150,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        bot = Assistant(Settings.from_env())
+        flags = {variable: value for _, variable, _ in SERVE_FLAGS if (value := getattr(args, variable, None)) is not None}
+        bot = Assistant(Settings.from_env_with(flags))
         return args.func(bot, args)
     except (SettingsError, StoreError, EmbedderError, ValueError) as err:
         print(f"isnad: error: {err}", file=sys.stderr)

@@ -185,6 +185,7 @@ class ExtractiveAnswerer:
                 top = best_of[s.passage]
                 clause = self._answer_clause(passages[s.passage].text, top, q_terms)
                 citations[n] = citation_for(n, passages[s.passage], quote=(top.start, top.end), clause=clause)
+            citations[n].quotes.append((passages[s.passage].start + s.start, passages[s.passage].start + s.end))
             parts.append(f"{s.text} [{n}]")
         return Answer(" ".join(parts), list(citations.values()), abstained=False, question_used=question)
 

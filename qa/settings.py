@@ -17,6 +17,9 @@ and passed down; no other module reads the environment.
 | ISNAD_LLM_TIMEOUT | seconds before the LLM is given up on | 60 |
 | ISNAD_CONDENSE | rewrite follow-up questions with the history before retrieval | 1 |
 | ISNAD_HOST, ISNAD_PORT | where ``isnad serve`` listens | 127.0.0.1, 7860 |
+| ISNAD_ALLOWED_ORIGINS | comma-separated origins whose pages may call the API (the widget's hosts) | none |
+| ISNAD_AUTH | ``user:pass,user2:pass2``: log in to the page, HTTP Basic on the API | unset (open) |
+| ISNAD_AUTH_HEADER | trust this header, set by an SSO proxy, as the user name (e.g. X-Forwarded-User) | unset |
 """
 from __future__ import annotations
 
@@ -65,6 +68,30 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name}={raw!r} is not a yes/no value (use 1 or 0)")
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = []
+    for item in raw.split(","):
+        item = item.strip().rstrip("/")
+        if not item:
+            continue
+        if item != "*" and not item.startswith(("http://", "https://")):
+            raise SettingsError(f"ISNAD_ALLOWED_ORIGINS: {item!r} is not an origin like https://intranet.example")
+        origins.append(item)
+    return tuple(origins)
+
+
+def _credentials(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        user, sep, password = item.strip().partition(":")
+        if not sep or not user or not password:
+            raise SettingsError("ISNAD_AUTH must be user:password pairs separated by commas")
+        pairs.append((user, password))
+    return tuple(pairs)
+
+
 def _opt(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name)
     return value if value not in (None, "") else None
@@ -92,6 +119,9 @@ class Settings:
     condense: bool = True
     host: str = "127.0.0.1"
     port: int = 7860
+    allowed_origins: tuple[str, ...] = ()
+    auth: tuple[tuple[str, str], ...] = ()
+    auth_header: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -117,6 +147,9 @@ class Settings:
             condense=_bool(env, "ISNAD_CONDENSE", True),
             host=env.get("ISNAD_HOST") or "127.0.0.1",
             port=_int(env, "ISNAD_PORT", 7860, 1),
+            allowed_origins=_origins(env.get("ISNAD_ALLOWED_ORIGINS", "")),
+            auth=_credentials(env.get("ISNAD_AUTH", "")),
+            auth_header=_opt(env, "ISNAD_AUTH_HEADER"),
         )
         settings = replace(settings, **overrides) if overrides else settings
         settings.chunking  # noqa: B018 - validates size/overlap now, with a clear message
@@ -125,6 +158,12 @@ class Settings:
         if settings.answerer == "llm" and not (settings.llm_base_url and settings.llm_model):
             raise SettingsError("ISNAD_ANSWERER=llm needs ISNAD_LLM_BASE_URL and ISNAD_LLM_MODEL")
         return settings
+
+    @classmethod
+    def from_env_with(cls, variables: Mapping[str, str]) -> Settings:
+        """Settings from the environment, with some ``ISNAD_*`` variables given another value
+        (command-line flags use this, so flags and environment share one parser)."""
+        return cls.from_env({**os.environ, **variables})
 
     @property
     def chunking(self) -> ChunkingOptions:

@@ -1,7 +1,9 @@
-"""`isnad serve` (what `make run` starts) over a fresh store: seeded, and answering from the seed."""
+"""`isnad serve` (what `make run` starts) over a fresh store: seeded, and answering from the seed
+through the REST API and through Gradio's own client API."""
 import subprocess
 import sys
 
+import httpx
 from gradio_client import Client
 
 from conftest import cli_env, free_port, wait_for_port
@@ -15,10 +17,15 @@ def test_serve_answers_from_the_seed_article(tmp_path, settings):
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, timeout=120, proc=proc)
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        reply = client.predict("من ترأس الحوار الإستراتيجي؟", api_name="/chat")
-        assert "ناصر بوريطة" in reply
-        assert "[1]" in reply and "المغرب شريك موثوق للأمم المتحدة" in reply
+        base = f"http://127.0.0.1:{port}"
+        answer = httpx.post(f"{base}/api/ask", json={"question": "من ترأس الحوار الإستراتيجي؟"}, timeout=60).json()
+        assert "ناصر بوريطة" in answer["answer"] and not answer["abstained"]
+        assert answer["citations"][0]["title"].startswith("المغرب شريك موثوق للأمم المتحدة")
+
+        chat, sources, _ = Client(f"{base}/", verbose=False).predict("من ترأس الحوار الإستراتيجي؟", [], api_name="/ask_chat")
+        reply = chat[-1]["content"][0]["text"]
+        assert "ناصر بوريطة" in reply and "isnad-cite" in reply
+        assert "المغرب شريك موثوق للأمم المتحدة" in sources
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -1,1 +1,1 @@
-"""The user interfaces: the chat web app (and, later, the HTTP API and the widget)."""
+"""The user interfaces: one FastAPI app with the Gradio chat page, the HTTP API and the widget."""

@@ -1,60 +1,42 @@
-"""The web app: a chat page over :class:`qa.Assistant`. No retrieval or answer logic lives here."""
+"""The web app: one FastAPI app with the HTTP API, the widget script, and the Gradio chat page
+mounted at ``/``. Every route calls the same :class:`qa.Assistant`."""
 from __future__ import annotations
 
 import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
 
-from qa import Answer, Assistant
+from qa import Assistant
 
-
-def render_answer(answer: Answer) -> str:
-    """Answer text followed by its numbered sources, as Markdown."""
-    if not answer.citations:
-        return answer.text
-    lines = [answer.text, "", "---"]
-    for c in answer.citations:
-        page = f" · page {c.page}" if c.page else ""
-        lines.append(f"**[{c.n}] {c.title}**{page} · score {c.score:.2f}")
-        lines.append(f"> {c.text}")
-        lines.append("")
-    return "\n".join(lines)
+from .api import STATIC, build_api, install_error_handlers
+from .feedback import FeedbackStore
+from .page import PAGE_HEAD, PAGE_STYLE, build_page, offline_theme
+from .security import gradio_auth, install_security
 
 
-def history_pairs(history: list) -> list[tuple[str, str]]:
-    """Gradio's message list as (question, answer) pairs for :meth:`Assistant.ask`."""
-    pairs, question = [], None
-    for message in history or []:
-        role, content = message.get("role"), message.get("content")
-        text = content if isinstance(content, str) else ""
-        if role == "user":
-            question = text
-        elif role == "assistant" and question is not None:
-            pairs.append((question, text))
-            question = None
-    return pairs
+def create_app(bot: Assistant) -> FastAPI:
+    settings = bot.settings
+    feedback = FeedbackStore(settings.data_dir / "feedback.jsonl")
+    app = FastAPI(title="isnad", description="Question answering over news articles, with sources.",
+                  docs_url="/api/docs", openapi_url="/api/openapi.json")
+    install_error_handlers(app)
+    install_security(app, settings)
+    app.include_router(build_api(bot, feedback))
 
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> FileResponse:
+        return FileResponse(STATIC / "widget.js", media_type="application/javascript",
+                            headers={"Cache-Control": "public, max-age=300"})
 
-def build_chat(bot: Assistant) -> gr.Blocks:
-    def respond(message: str, history: list) -> str:
-        try:
-            return render_answer(bot.ask(message, history=history_pairs(history)))
-        except ValueError as err:
-            return str(err)
-
-    return gr.ChatInterface(
-        respond,
-        title="isnad · إسناد",
-        description="Ask about the articles in the store; every answer quotes its sources.",
-        examples=["من ترأس الحوار الإستراتيجي بين المغرب ومكتب الأمم المتحدة؟", "Who chaired the dialogue?"],
-        api_name="chat",
+    auth, auth_dependency = gradio_auth(settings)
+    return gr.mount_gradio_app(
+        app, build_page(bot, feedback), path="/", auth=auth, auth_dependency=auth_dependency,
+        theme=offline_theme(), css=PAGE_STYLE, head=PAGE_HEAD, footer_links=["api"],
+        max_file_size=settings.max_file_bytes, ssr_mode=False, show_error=True,
     )
-
-
-def offline_theme() -> gr.themes.Base:
-    """Gradio's default theme pulls its fonts from the internet; the page must render offline."""
-    fonts = [gr.themes.Font(name) for name in ("system-ui", "Segoe UI", "Noto Sans Arabic", "sans-serif")]
-    return gr.themes.Default(font=fonts, font_mono=[gr.themes.Font("monospace")])
 
 
 def serve(bot: Assistant, host: str, port: int) -> None:
     bot.store  # noqa: B018 - open (and seed) the store before the first visitor, not during
-    build_chat(bot).launch(server_name=host, server_port=port, show_error=True, theme=offline_theme())
+    uvicorn.run(create_app(bot), host=host, port=port, log_level="info")

@@ -1,0 +1,264 @@
+"""The chat page and the widget in a real browser (Debian's Chromium, driven by Playwright)
+against a live `isnad serve` on loopback, with host pages served from other loopback ports."""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import FIXTURES, free_port, wait_for_port
+from qa import Assistant, Settings
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+XSS_ARTICLE = ('مقال اختبار الأمان عن حديقة الرباط النباتية. '
+               'افتتحت حديقة الرباط النباتية <img src=x onerror="window.__pwned=1"> '
+               '<script>window.__pwned=1</script> أمام الزوار يوم السبت.')
+HOST_CSS = "* { color: red !important; font-size: 3px !important; } button { display: none !important; }"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _static_server(folder: Path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def host_pages(tmp_path_factory):
+    """Two static sites on their own loopback ports: one allowed to embed the widget, one not."""
+    folder = tmp_path_factory.mktemp("host")
+    allowed, other = _static_server(folder), _static_server(folder)
+    yield folder, f"http://127.0.0.1:{allowed.server_address[1]}", f"http://127.0.0.1:{other.server_address[1]}"
+    allowed.shutdown()
+    other.shutdown()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, host_pages, nano):
+    """`isnad serve` on a free port: the seed article, the fixtures, and an article full of markup."""
+    _, allowed_origin, _ = host_pages
+    data = tmp_path_factory.mktemp("live-data")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNAD_")}
+    env.update(ISNAD_DATA_DIR=str(data), ISNAD_ALLOWED_ORIGINS=allowed_origin)
+    setup = Assistant(Settings.from_env(env), embedder=nano)
+    assert setup.ingest([FIXTURES]).ok
+    setup.ingest_text(XSS_ARTICLE, title='حديقة <b onmouseover="window.__pwned=1">الرباط</b>')
+    del setup  # one writer at a time on an embedded store: let the server have it
+    port = free_port()
+    log = open(data / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, timeout=120, proc=proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (make test installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking",
+                                                               "--disable-gpu", "--disable-component-update"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ar")
+    p = context.new_page()
+    p.set_default_timeout(60_000)
+    yield p
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+    if os.environ.get("ISNAD_UPDATE_DOCS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(ARTIFACTS / name, DOCS / name)
+
+
+def ask_on_page(page, question: str) -> None:
+    page.fill("#isnad-question textarea", question)
+    page.click("#isnad-send")
+
+
+def test_chat_page_cited_answer_and_highlighted_span(page, live):
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(live)
+    ask_on_page(page, "كم تبلغ القدرة الإجمالية لمحطة نور في ورزازات؟")
+    answer = page.locator("#isnad-chat .isnad-answer").last
+    answer.locator("a.isnad-cite").first.wait_for()
+    assert "٥٨٠ ميغاواط" in answer.inner_text()
+    # The answer reads right to left, following its own text.
+    assert answer.evaluate("e => getComputedStyle(e).direction") == "rtl"
+
+    answer.locator("a.isnad-cite").first.click()
+    opened = page.locator("#isnad-sources details[open]")
+    opened.wait_for()
+    quotes = opened.locator("mark.isnad-quote")
+    assert quotes.first.is_visible()
+    assert any("٥٨٠ ميغاواط" in q for q in quotes.all_inner_texts())
+    assert "محطة نور" in opened.locator("summary").inner_text()
+    screenshot(page, "chat-page.png")
+
+    # Nothing the page needs comes from outside this machine.
+    outside = [u for u in requests if not u.startswith((live, "data:", "blob:"))]
+    assert outside == []
+
+
+def test_english_message_reads_left_to_right(page, live):
+    page.goto(live)
+    ask_on_page(page, "What did Morocco launch in 2022 with the UN counter-terrorism office?")
+    page.locator("#isnad-chat .isnad-answer").last.wait_for()
+    page.wait_for_function("() => !document.querySelector('#isnad-send').disabled")
+    question = page.locator("#isnad-chat [dir=auto]", has_text="What did Morocco launch").first
+    assert question.evaluate("e => getComputedStyle(e).direction") == "ltr"
+
+
+def test_sessions_never_mix(browser, live):
+    contexts = [browser.new_context() for _ in range(2)]
+    pages = [c.new_page() for c in contexts]
+    questions = ["كم يوما يستمر مهرجان فاس؟", "ما هي نسبة ملء السدود؟"]
+    for p in pages:
+        p.set_default_timeout(60_000)
+        p.goto(live)
+        p.wait_for_selector("#isnad-question textarea")
+    for p, q in zip(pages, questions):  # both in flight at once
+        ask_on_page(p, q)
+    for p, q in zip(pages, questions):
+        p.locator("#isnad-chat .isnad-answer").first.wait_for()
+        text = p.locator("#isnad-chat").inner_text()
+        assert q in text
+        assert all(other not in text for other in questions if other != q)
+    for c in contexts:
+        c.close()
+
+
+def test_new_conversation_clears_the_chat(page, live):
+    page.goto(live)
+    ask_on_page(page, "كم يوما يستمر مهرجان فاس؟")
+    page.locator("#isnad-chat .isnad-answer").first.wait_for()
+    page.click("#isnad-new")
+    page.wait_for_function("() => document.querySelectorAll('#isnad-chat .isnad-answer').length === 0")
+    assert page.locator("#isnad-sources .isnad-sources-empty").is_visible()
+
+
+def test_upload_tab_ingests_and_reports_errors(page, live, tmp_path):
+    good = tmp_path / "marrakech-books.txt"
+    good.write_text("معرض مراكش للكتاب\nافتتح في مراكش معرض دولي للكتاب يضم ثلاثمئة وخمسين دار نشر من أربعين بلدا.",
+                    encoding="utf-8")
+    bad = tmp_path / "broken.txt"
+    bad.write_bytes(bytes(range(256)) * 4)
+    page.goto(live)
+    page.get_by_role("tab", name="إضافة مقالات · Add articles").click()
+    page.locator("#isnad-files input[type=file]").set_input_files([str(good), str(bad)])
+    page.click("#isnad-add")
+    status = page.locator("#isnad-ingest-status")
+    status.locator("li", has_text="broken.txt").wait_for()
+    assert "✓ marrakech-books.txt" in status.inner_text()
+    assert "✗ broken.txt" in status.inner_text() and "binary" in status.inner_text()
+    page.get_by_role("tab", name="المحادثة · Chat").click()
+    ask_on_page(page, "كم دار نشر يضم معرض مراكش للكتاب؟")
+    answer = page.locator("#isnad-chat .isnad-answer").last
+    answer.locator("a.isnad-cite").first.wait_for()
+    assert "ثلاثمئة وخمسين دار نشر" in answer.inner_text()
+
+
+def _host_page(folder: Path, live: str, name: str) -> str:
+    (folder / name).write_text(
+        f"""<!doctype html><html lang="ar"><head><meta charset="utf-8"><title>Intranet</title>
+<style>{HOST_CSS}</style></head><body><h1 id="host-title">بوابة الموظفين</h1>
+<script src="{live}/widget.js" data-title="مساعد الأخبار" data-lang="ar" defer></script></body></html>""",
+        encoding="utf-8")
+    return name
+
+
+def widget_ask(page, question: str):
+    page.click("#isnad-widget >> .launcher")
+    page.fill("#isnad-widget >> input", question)
+    page.press("#isnad-widget >> input", "Enter")
+
+
+def test_widget_answers_with_citations_on_an_intranet_page(page, live, host_pages):
+    folder, allowed, _ = host_pages
+    name = _host_page(folder, live, "intranet.html")
+    page.goto(f"{allowed}/{name}")
+    launcher = page.locator("#isnad-widget >> .launcher")
+    launcher.wait_for()
+    # The host page's CSS (tiny red text, hidden buttons) cannot reach into the widget...
+    assert launcher.is_visible()
+    assert launcher.evaluate("e => getComputedStyle(e).fontSize") == "16px"
+    widget_ask(page, "كم يوما يستمر مهرجان فاس؟")
+    cite = page.locator("#isnad-widget >> .msg.bot .cite").first
+    cite.wait_for()
+    assert page.locator("#isnad-widget >> .panel").evaluate("e => e.dir") == "rtl"
+    assert "تسعة أيام" in page.locator("#isnad-widget >> .msg.bot").last.inner_text()
+    cite.click()
+    marks = page.locator("#isnad-widget >> .source mark")
+    marks.first.wait_for()
+    assert any("تسعة أيام" in m for m in marks.all_inner_texts())
+    # ...and the widget's CSS does not leak out onto the host page.
+    assert page.locator("#host-title").evaluate("e => getComputedStyle(e).color") == "rgb(255, 0, 0)"
+    screenshot(page, "widget.png")
+
+
+def test_widget_refused_on_a_page_of_another_origin(page, live, host_pages):
+    folder, _, other = host_pages
+    name = _host_page(folder, live, "elsewhere.html")
+    page.goto(f"{other}/{name}")
+    widget_ask(page, "كم يوما يستمر مهرجان فاس؟")
+    error = page.locator("#isnad-widget >> .msg.error")
+    error.wait_for()
+    assert page.locator("#isnad-widget >> .cite").count() == 0
+    # The server refuses the origin itself, not only the browser.
+    r = httpx.post(f"{live}/api/ask", json={"question": "x"}, headers={"Origin": other})
+    assert r.status_code == 403
+
+
+def test_markup_in_articles_never_runs(page, live, host_pages):
+    folder, allowed, _ = host_pages
+    question = "متى افتتحت حديقة الرباط النباتية أمام الزوار؟"
+    name = _host_page(folder, live, "xss.html")
+    page.goto(f"{allowed}/{name}")
+    widget_ask(page, question)
+    page.locator("#isnad-widget >> .msg.bot .cite").first.click()
+    source = page.locator("#isnad-widget >> .source").first
+    source.wait_for()
+    assert "<img" in source.inner_text() or "<script>" in source.inner_text()  # shown as text
+    page.locator("#isnad-widget >> .source b").first.hover()
+    assert page.evaluate("() => window.__pwned") is None
+
+    page.goto(live)
+    ask_on_page(page, question)
+    answer = page.locator("#isnad-chat .isnad-answer").last
+    answer.locator("a.isnad-cite").first.wait_for()
+    answer.locator("a.isnad-cite").first.click()
+    page.locator("#isnad-sources details[open]").first.wait_for()
+    page.locator("#isnad-sources summary").first.hover()
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("#isnad-sources img").count() == 0

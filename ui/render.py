@@ -1,0 +1,122 @@
+"""HTML for the chat page: answers with clickable ``[n]`` markers, and the sources panel that
+shows each cited passage inside its article with the quoted span highlighted.
+
+Everything that comes from an article, a question or an answer is escaped here: the page
+renders it as text, never as markup.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+# How much article text to show around a passage (news articles are short; this bounds the rest).
+CONTEXT_CHARS = 4000
+
+
+def answer_html(text: str, turn: int) -> str:
+    """An answer as HTML: escaped text, ``[n]`` as links to source ``n`` of answer ``turn``."""
+    parts, last = [], 0
+    for m in _MARKER.finditer(text):
+        parts.append(html.escape(text[last:m.start()]))
+        n = m.group(1)
+        parts.append(f'<a class="isnad-cite" href="#isnad-src-{turn}-{n}">[{n}]</a>')
+        last = m.end()
+    parts.append(html.escape(text[last:]))
+    return f'<div dir="auto" class="isnad-answer">{"".join(parts)}</div>'
+
+
+def question_html(text: str) -> str:
+    return f'<div dir="auto">{html.escape(text)}</div>'
+
+
+def _span(text: str, start: int, end: int, quotes: list[tuple[int, int]], clause: tuple[int, int] | None) -> str:
+    """Article text with the passage marked, the quoted sentences in it highlighted, the clause
+    that carries the answer in bold."""
+    lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
+    cuts = sorted({lo, hi, start, end, *(x for q in quotes for x in q), *(clause or ())})
+    out = ["…" if lo > 0 else ""]
+    for a, b in zip(cuts, cuts[1:]):
+        piece = html.escape(text[a:b])
+        if clause and clause[0] <= a and b <= clause[1]:
+            piece = f"<strong>{piece}</strong>"
+        if any(q0 <= a and b <= q1 for q0, q1 in quotes):
+            piece = f'<mark class="isnad-quote">{piece}</mark>'
+        if start <= a and b <= end:
+            piece = f'<span class="isnad-passage">{piece}</span>'
+        out.append(piece)
+    out.append("…" if hi < len(text) else "")
+    return "".join(out)
+
+
+def sources_html(turns: list[dict], article_text) -> str:
+    """The sources of every answer so far; the newest answer's are shown, older ones on click.
+
+    ``turns``: ``{"sources": [...], "citations": [...]}`` per answer; ``article_text(id)`` gives an
+    article's full text for the viewer.
+    """
+    if not turns:
+        return ('<div class="isnad-sources-empty" dir="auto">ستظهر هنا المقاطع التي تستند إليها الإجابة. '
+                "The passages each answer rests on appear here.</div>")
+    blocks = []
+    for turn, data in enumerate(turns):
+        cited = {c["n"]: c for c in data["citations"]}
+        items = []
+        for source in data["sources"]:
+            n = source["n"]
+            c = cited.get(n)
+            if c is None:
+                continue
+            text = article_text(c["article_id"])
+            quotes = [tuple(q) for q in c.get("quotes") or []]
+            if not quotes and c.get("quote_start") is not None:
+                quotes = [(c["quote_start"], c["quote_end"])]
+            clause = (c["clause_start"], c["clause_end"]) if c.get("clause_start") is not None else None
+            body = _span(text, c["start"], c["end"], quotes, clause) if text is not None else html.escape(c["text"])
+            page = f" · page {c['page']}" if c.get("page") else ""
+            items.append(
+                f'<details class="isnad-source" id="isnad-src-{turn}-{n}" data-n="{n}">'
+                f'<summary dir="auto"><b>[{n}]</b> {html.escape(c["title"])}{page} · {c["score"]:.2f}</summary>'
+                f'<div class="isnad-article" dir="auto">{body}</div></details>'
+            )
+        hidden = "" if turn == len(turns) - 1 else " hidden"
+        heading = html.escape(data.get("question", ""))
+        empty = '<p dir="auto">لا مصادر · no sources</p>' if not items else ""
+        blocks.append(f'<section class="isnad-turn" data-turn="{turn}"{hidden}><h4 dir="auto">{heading}</h4>'
+                      f'{"".join(items)}{empty}</section>')
+    return "".join(blocks)
+
+
+# Clicking a marker opens its source in the panel; plain JS, inline (nothing loads from outside).
+CLICK_SCRIPT = """
+<script>
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a.isnad-cite");
+  if (!link) return;
+  event.preventDefault();
+  // The chat's sanitiser keeps only href: "#isnad-src-<turn>-<n>".
+  var parts = (link.getAttribute("href") || "").split("-");
+  var turn = parts[2], n = parts[3];
+  document.querySelectorAll("section.isnad-turn").forEach(function (s) {
+    s.hidden = s.getAttribute("data-turn") !== turn;
+  });
+  var box = document.getElementById("isnad-src-" + turn + "-" + n);
+  if (!box) return;
+  box.open = true;
+  box.scrollIntoView({block: "nearest"});
+  var mark = box.querySelector("mark");
+  if (mark) mark.scrollIntoView({block: "center"});
+});
+</script>
+"""
+
+PAGE_CSS = """
+#isnad-question textarea { unicode-bidi: plaintext; text-align: start; }
+#isnad-chat .isnad-answer, #isnad-chat [dir=auto] { unicode-bidi: plaintext; text-align: start; }
+.isnad-cite { text-decoration: none; font-weight: 600; padding: 0 1px; }
+.isnad-article { white-space: pre-wrap; line-height: 1.7; max-height: 420px; overflow-y: auto; unicode-bidi: plaintext; }
+.isnad-passage { background: rgba(250, 204, 21, 0.15); }
+mark.isnad-quote { background: #fde68a; color: inherit; padding: 1px 0; }
+.isnad-source summary { cursor: pointer; unicode-bidi: plaintext; }
+.isnad-source { margin-bottom: 0.5em; }
+"""

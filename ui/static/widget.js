@@ -1,0 +1,249 @@
+/* isnad chat widget: one tag on any page.
+ *
+ *   <script src="https://HOST/widget.js" data-title="..." data-lang="ar" defer></script>
+ *
+ * Adds a floating button that opens a chat panel talking to HOST's /api/ask/stream. Styles live
+ * in a shadow root (the host page's CSS cannot reach in, ours cannot leak out). Answers, sources
+ * and errors are inserted as text nodes only, never as HTML, so article text cannot run script
+ * in the host page. No framework, nothing loaded from anywhere but HOST.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__isnadWidget) return;
+  window.__isnadWidget = true;
+
+  var base = new URL(script.src, document.baseURI).origin;
+  var lang = (script.getAttribute("data-lang") || document.documentElement.lang || "ar").slice(0, 2);
+  var title = script.getAttribute("data-title") || (lang === "ar" ? "إسناد" : "isnad");
+  var rtl = lang === "ar";
+  var T = {
+    ar: { open: "اسأل", placeholder: "اكتب سؤالك…", send: "أرسل", sources: "المصادر", error: "تعذر الاتصال: ", close: "إغلاق" },
+    en: { open: "Ask", placeholder: "Ask a question…", send: "Send", sources: "Sources", error: "Could not reach the assistant: ", close: "Close" },
+    fr: { open: "Demander", placeholder: "Posez une question…", send: "Envoyer", sources: "Sources", error: "Connexion impossible : ", close: "Fermer" }
+  }[lang] || null;
+  if (!T) T = { open: "Ask", placeholder: "Ask a question…", send: "Send", sources: "Sources", error: "Could not reach the assistant: ", close: "Close" };
+
+  var CSS = [
+    ":host { all: initial; }",
+    "* { box-sizing: border-box; font-family: system-ui, 'Segoe UI', 'Noto Sans Arabic', sans-serif; }",
+    ".launcher { position: fixed; bottom: 20px; right: 20px; z-index: 2147483000; border: 0; border-radius: 28px;",
+    "  padding: 12px 20px; background: #0f766e; color: #fff; font-size: 16px; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); }",
+    ".panel { position: fixed; bottom: 80px; right: 20px; z-index: 2147483000; width: min(400px, calc(100vw - 40px));",
+    "  height: min(560px, calc(100vh - 120px)); display: flex; flex-direction: column; background: #fff; color: #111;",
+    "  border-radius: 12px; box-shadow: 0 8px 30px rgba(0,0,0,.3); overflow: hidden; font-size: 15px; line-height: 1.6; }",
+    ".panel[hidden] { display: none; }",
+    ".left .launcher, .left .panel { right: auto; left: 20px; }",
+    "header { display: flex; justify-content: space-between; align-items: center; padding: 10px 14px; background: #0f766e; color: #fff; font-weight: 600; }",
+    "header button { background: none; border: 0; color: #fff; font-size: 20px; cursor: pointer; }",
+    ".log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 10px; }",
+    ".msg { padding: 8px 12px; border-radius: 10px; max-width: 90%; white-space: pre-wrap; unicode-bidi: plaintext; text-align: start; }",
+    ".user { align-self: flex-end; background: #ccfbf1; }",
+    ".bot { align-self: flex-start; background: #f3f4f6; }",
+    ".error { background: #fee2e2; color: #991b1b; }",
+    ".cite { border: 0; background: none; color: #0f766e; font-weight: 700; cursor: pointer; padding: 0 2px; font-size: inherit; }",
+    ".source { margin-top: 6px; padding: 8px; border-inline-start: 3px solid #0f766e; background: #fff; font-size: 14px; unicode-bidi: plaintext; }",
+    ".source b { display: block; margin-bottom: 4px; }",
+    "mark { background: #fde68a; color: inherit; }",
+    "form { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #e5e7eb; }",
+    "input { flex: 1; padding: 8px 10px; border: 1px solid #d1d5db; border-radius: 8px; font-size: 15px; unicode-bidi: plaintext; }",
+    "form button { padding: 8px 14px; border: 0; border-radius: 8px; background: #0f766e; color: #fff; cursor: pointer; }"
+  ].join("\n");
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  var host = el("div");
+  host.id = "isnad-widget";
+  var root = host.attachShadow({ mode: "open" });
+  var style = el("style");
+  style.textContent = CSS;
+  var launcher = el("button", "launcher", T.open + " · " + title);
+  launcher.type = "button";
+  launcher.setAttribute("part", "launcher");
+  var panel = el("div", "panel");
+  panel.hidden = true;
+  panel.dir = rtl ? "rtl" : "ltr";
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", title);
+  var header = el("header");
+  header.appendChild(el("span", null, title));
+  var close = el("button", null, "×");
+  close.type = "button";
+  close.setAttribute("aria-label", T.close);
+  header.appendChild(close);
+  var log = el("div", "log");
+  log.setAttribute("aria-live", "polite");
+  var form = el("form");
+  var input = el("input");
+  input.placeholder = T.placeholder;
+  input.dir = "auto";
+  var send = el("button", null, T.send);
+  send.type = "submit";
+  form.appendChild(input);
+  form.appendChild(send);
+  panel.appendChild(header);
+  panel.appendChild(log);
+  panel.appendChild(form);
+  // Both sit in the corner where a reader of the host page's direction expects them.
+  var frame = el("div", document.documentElement.dir === "rtl" ? "left" : "right");
+  frame.appendChild(launcher);
+  frame.appendChild(panel);
+  root.appendChild(style);
+  root.appendChild(frame);
+
+  var history = [];
+  var busy = false;
+
+  launcher.addEventListener("click", function () {
+    panel.hidden = !panel.hidden;
+    if (!panel.hidden) input.focus();
+  });
+  close.addEventListener("click", function () { panel.hidden = true; });
+
+  // The cited passage with the sentences the answer quotes marked: text nodes only.
+  function sourceBox(c) {
+    var box = el("div", "source");
+    box.dir = "auto";
+    box.appendChild(el("b", null, "[" + c.n + "] " + c.title + (c.page ? " · p. " + c.page : "")));
+    var quotes = (c.quotes && c.quotes.length) ? c.quotes.slice() :
+      (c.quote_start != null ? [[c.quote_start, c.quote_end]] : []);
+    quotes = quotes.filter(function (q) { return q[0] >= c.start && q[1] <= c.end; })
+      .sort(function (a, b) { return a[0] - b[0]; });
+    var at = 0;
+    quotes.forEach(function (q) {
+      var s = q[0] - c.start, e = q[1] - c.start;
+      if (s < at) return;
+      box.appendChild(document.createTextNode(c.text.slice(at, s)));
+      box.appendChild(el("mark", null, c.text.slice(s, e)));
+      at = e;
+    });
+    box.appendChild(document.createTextNode(c.text.slice(at)));
+    return box;
+  }
+
+  // Answer text with each [n] as a button that shows source n under the answer.
+  function renderAnswer(node, text, citations) {
+    node.textContent = "";
+    var byN = {};
+    (citations || []).forEach(function (c) { byN[c.n] = c; });
+    var re = /\[(\d{1,3})\]/g, last = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      node.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var c = byN[m[1]];
+      if (c) {
+        var b = el("button", "cite", "[" + m[1] + "]");
+        b.type = "button";
+        b.addEventListener("click", (function (cit) {
+          return function () {
+            var open = node.querySelector('.source[data-n="' + cit.n + '"]');
+            if (open) { open.remove(); return; }
+            var box = sourceBox(cit);
+            box.setAttribute("data-n", String(cit.n));
+            node.appendChild(box);
+            box.scrollIntoView({ block: "nearest" });
+          };
+        })(c));
+        node.appendChild(b);
+      } else {
+        node.appendChild(document.createTextNode(m[0]));
+      }
+      last = re.lastIndex;
+    }
+    node.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function addMessage(cls, text) {
+    var node = el("div", "msg " + cls, text);
+    node.dir = "auto";
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+    return node;
+  }
+
+  function parseEvents(buffer, onEvent) {
+    var parts = buffer.split("\n\n");
+    var rest = parts.pop();
+    parts.forEach(function (block) {
+      var event = "message", data = "";
+      block.split("\n").forEach(function (line) {
+        if (line.indexOf("event:") === 0) event = line.slice(6).trim();
+        else if (line.indexOf("data:") === 0) data += line.slice(5).trim();
+      });
+      if (data) onEvent(event, JSON.parse(data));
+    });
+    return rest;
+  }
+
+  function ask(question) {
+    busy = true;
+    send.disabled = true;
+    addMessage("user", question);
+    var answerNode = addMessage("bot", "…");
+    var text = "";
+    var finished = false;
+    function fail(message) {
+      answerNode.className = "msg bot error";
+      answerNode.textContent = T.error + message;
+    }
+    fetch(base + "/api/ask/stream", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "include",
+      body: JSON.stringify({ question: question, history: history.slice(-4) })
+    }).then(function (res) {
+      if (!res.ok) {
+        return res.text().then(function (body) {
+          var detail = body;
+          try { detail = JSON.parse(body).detail; } catch (e) { /* not JSON */ }
+          throw new Error(res.status + " " + detail);
+        });
+      }
+      var reader = res.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) return;
+          buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }), function (event, data) {
+            if (event === "delta") {
+              text += data.text;
+              answerNode.textContent = text;
+            } else if (event === "answer") {
+              finished = true;
+              renderAnswer(answerNode, data.answer.answer, data.answer.citations);
+              history.push([question, data.answer.answer]);
+            } else if (event === "error") {
+              fail(data.detail);
+            }
+          });
+          log.scrollTop = log.scrollHeight;
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function (err) {
+      fail(err && err.message ? err.message : String(err));
+    }).then(function () {
+      if (!finished && answerNode.className.indexOf("error") < 0) fail("no answer");
+      busy = false;
+      send.disabled = false;
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var q = input.value.trim();
+    if (!q || busy) return;
+    input.value = "";
+    ask(q);
+  });
+
+  function mount() { document.body.appendChild(host); }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();
