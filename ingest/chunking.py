@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .article import Article, PageSpan
+from .article import Article
 
 # A sentence ends after a run of terminators (and any closing quotes or brackets) that is
 # followed by whitespace or the end of the text; "3.5" or "U.N." mid-word do not end one.

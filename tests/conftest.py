@@ -1,6 +1,7 @@
 """Shared fixtures: real embedders, real Chroma (embedded and a `chroma run` server), real files."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,20 @@ def stop(proc: subprocess.Popen, grace: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_app(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`isnad serve` as a user starts it, on a free loopback port; yields its base URL."""
+    port = free_port()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, timeout=120, proc=proc)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import FIXTURES, free_port, stop, wait_for_port
+from conftest import FIXTURES, running_app
 from test_readme import code_blocks
 from qa import Assistant, Settings
 
@@ -61,16 +60,8 @@ def live(tmp_path_factory, host_pages, nano):
     assert setup.ingest([FIXTURES]).ok
     setup.ingest_text(XSS_ARTICLE, title='حديقة <b onmouseover="window.__pwned=1">الرباط</b>')
     del setup  # one writer at a time on an embedded store: let the server have it
-    port = free_port()
-    log = open(data / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, timeout=120, proc=proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
-        log.close()
+    with running_app(env, data / "serve.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

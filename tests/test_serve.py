@@ -1,23 +1,13 @@
 """`isnad serve` (what `make run` starts) over a fresh store: seeded, and answering from the seed
 through the REST API and through Gradio's own client API."""
-import subprocess
-import sys
-
 import httpx
 from gradio_client import Client
 
-from conftest import cli_env, free_port, stop, wait_for_port
+from conftest import cli_env, running_app
 
 
 def test_serve_answers_from_the_seed_article(tmp_path, settings):
-    settings_env = cli_env(settings) | {"ISNAD_SEED": "1"}
-    port = free_port()
-    log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=settings_env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, timeout=120, proc=proc)
-        base = f"http://127.0.0.1:{port}"
+    with running_app(cli_env(settings) | {"ISNAD_SEED": "1"}, tmp_path / "serve.log") as base:
         answer = httpx.post(f"{base}/api/ask", json={"question": "من ترأس الحوار الإستراتيجي؟"}, timeout=60).json()
         assert "ناصر بوريطة" in answer["answer"] and not answer["abstained"]
         assert answer["citations"][0]["title"].startswith("المغرب شريك موثوق للأمم المتحدة")
@@ -26,6 +16,3 @@ def test_serve_answers_from_the_seed_article(tmp_path, settings):
         reply = chat[-1]["content"][0]["text"]
         assert "ناصر بوريطة" in reply and "isnad-cite" in reply
         assert "المغرب شريك موثوق للأمم المتحدة" in sources
-    finally:
-        stop(proc)
-        log.close()
