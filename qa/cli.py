@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime, timezone
 
@@ -90,6 +91,10 @@ def _cmd_calibrate(bot: Assistant, args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
+    # Gradio reads these when imported: uploads stay in the data dir, and no usage analytics
+    # are sent anywhere.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(bot.settings.data_dir / "gradio-tmp"))
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.app import serve
 
     serve(bot, host=args.host or bot.settings.host, port=args.port or bot.settings.port)

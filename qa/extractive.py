@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 import numpy as np
@@ -56,11 +57,17 @@ class Calibration:
 
     @classmethod
     def bundled(cls) -> Calibration:
-        path = resources.files("qa") / "calibration.json"
-        if not path.is_file():
-            return cls()
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(float(data["min_similarity"]), float(data["min_similarity_cross"]))
+        return _bundled_calibration()
+
+
+@lru_cache(maxsize=1)
+def _bundled_calibration() -> Calibration:
+    """``qa/calibration.json`` (written by ``isnad calibrate --write``), read once per process."""
+    path = resources.files("qa") / "calibration.json"
+    if not path.is_file():
+        return Calibration()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Calibration(float(data["min_similarity"]), float(data["min_similarity_cross"]))
 
 
 @dataclass

@@ -11,7 +11,8 @@ from qa import Assistant
 
 from .api import STATIC, build_api, install_error_handlers
 from .feedback import FeedbackStore
-from .page import PAGE_HEAD, PAGE_STYLE, build_page, offline_theme
+from .page import build_page, offline_theme
+from .render import CLICK_SCRIPT, PAGE_CSS
 from .security import gradio_auth, install_security
 
 
@@ -32,7 +33,7 @@ def create_app(bot: Assistant) -> FastAPI:
     auth, auth_dependency = gradio_auth(settings)
     return gr.mount_gradio_app(
         app, build_page(bot, feedback), path="/", auth=auth, auth_dependency=auth_dependency,
-        theme=offline_theme(), css=PAGE_STYLE, head=PAGE_HEAD, footer_links=["api"],
+        theme=offline_theme(), css=PAGE_CSS, head=CLICK_SCRIPT, footer_links=["api"],
         max_file_size=settings.max_file_bytes, ssr_mode=False, show_error=True,
     )
 

@@ -16,7 +16,7 @@ from ingest import supported_extensions
 from qa import Assistant
 
 from .feedback import FeedbackStore
-from .render import CLICK_SCRIPT, PAGE_CSS, answer_html, question_html, sources_html
+from .render import answer_html, question_html, sources_html
 
 EXAMPLES = [
     "من ترأس الحوار الإستراتيجي بين المغرب ومكتب الأمم المتحدة لمكافحة الإرهاب؟",
@@ -121,7 +121,8 @@ def build_page(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
         path.write_text(feedback.export(), encoding="utf-8")
         return str(path)
 
-    with gr.Blocks(title="isnad · إسناد") as page:
+    # No usage analytics: nothing leaves the machine.
+    with gr.Blocks(title="isnad · إسناد", analytics_enabled=False) as page:
         turns = gr.State([])
         gr.HTML('<h2 dir="auto" style="margin:0">إسناد · isnad</h2>'
                 '<p dir="auto" style="margin:0">أسئلة عن المقالات، وكل إجابة بمصادرها. '
@@ -161,6 +162,3 @@ def build_page(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
         export.click(export_feedback, None, export, api_visibility="private")
     return page
 
-
-PAGE_HEAD = CLICK_SCRIPT
-PAGE_STYLE = PAGE_CSS
