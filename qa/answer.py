@@ -38,11 +38,17 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     question_used: str = ""
+    # Set when the configured LLM failed and the extractive answer stands in for it.
+    fallback: bool = False
+    notice: str | None = None
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "answer": self.text,
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
             "question_used": self.question_used,
         }
+        if self.fallback:
+            out.update(fallback=True, notice=self.notice)
+        return out

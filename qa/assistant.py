@@ -22,7 +22,8 @@ from .answer import Answer
 from .citations import citation_for
 from .condense import History, LLMCondenser, condense_heuristic
 from .extractive import Calibration, ExtractiveAnswerer
-from .llm import LLMAnswerer, chat_model_from_settings
+from .language import llm_fallback_notice
+from .llm import LLMAnswerer, LLMUnavailable, chat_model_from_settings
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -158,8 +159,19 @@ class Assistant:
 
     def answer_from(self, question: str, passages: list[Passage]) -> Answer:
         if self.chat_model is not None:
-            return LLMAnswerer(self.chat_model).answer(question, passages)
+            try:
+                return LLMAnswerer(self.chat_model).answer(question, passages)
+            except LLMUnavailable as err:
+                return self._fallback(question, passages, err)
         return self.extractive.answer(question, passages)
+
+    def _fallback(self, question: str, passages: list[Passage], err: LLMUnavailable) -> Answer:
+        """The LLM failed or timed out: the extractive answer and its sources, marked as such."""
+        log.warning("%s; answering extractively", err)
+        answer = self.extractive.answer(question, passages)
+        answer.fallback = True
+        answer.notice = llm_fallback_notice(question)
+        return answer
 
     # -- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
@@ -184,11 +196,15 @@ class Assistant:
         }
         if self.chat_model is not None:
             final = None
-            for item in LLMAnswerer(self.chat_model).stream(used, passages):
-                if isinstance(item, Answer):
-                    final = item
-                else:
-                    yield {"type": "delta", "text": item}
+            try:
+                for item in LLMAnswerer(self.chat_model).stream(used, passages):
+                    if isinstance(item, Answer):
+                        final = item
+                    else:
+                        yield {"type": "delta", "text": item}
+            except LLMUnavailable as err:
+                # Text already streamed is superseded: clients show the final answer's text.
+                final = self._fallback(used, passages, err)
         else:
             final = self.extractive.answer(used, passages)
             # Quoted sentences stream one by one, as a reader would see them arrive.

@@ -30,3 +30,14 @@ def detect_language(text: str) -> str:
 
 def abstain_message(question: str) -> str:
     return ABSTAIN_MESSAGES[detect_language(question)]
+
+
+LLM_FALLBACK_NOTICES = {
+    "ar": "تعذر الوصول إلى النموذج اللغوي؛ هذه الإجابة مقتبسة مباشرة من المقالات.",
+    "en": "The language model is unavailable; this answer quotes the articles directly.",
+    "fr": "Le modèle de langue est indisponible ; cette réponse cite directement les articles.",
+}
+
+
+def llm_fallback_notice(question: str) -> str:
+    return LLM_FALLBACK_NOTICES[detect_language(question)]

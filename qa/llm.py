@@ -38,7 +38,8 @@ def chat_model_from_settings(settings) -> BaseChatModel:
         # Local servers (Ollama, llama.cpp) ignore the key, but the client insists on one.
         api_key=settings.llm_api_key or "not-needed",
         timeout=settings.llm_timeout,
-        max_retries=1,
+        # One bounded attempt: a slow endpoint costs the timeout once, then the extractive answer.
+        max_retries=0,
         temperature=0,
         streaming=True,
     )

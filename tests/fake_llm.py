@@ -53,6 +53,8 @@ class FakeOpenAI:
                 self.wfile.write(payload)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A client that gave up (timeout tests) breaks the pipe; that is expected, not news.
+        self.server.handle_error = lambda request, address: None
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -186,3 +186,20 @@ def test_instructions_inside_articles_stay_data(bot):
     assert user["content"].count("</passage>") == user["content"].count("<passage ")
     # An invented citation from the model never reaches the user.
     assert "[7]" not in answer.text and [c.n for c in answer.citations] == [1]
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_llm_down_or_slow_falls_back_to_the_extractive_answer(loaded):
+    from conftest import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    down = llm_bot(loaded, closed).ask("كم تبلغ قدرة محطة نور؟")
+    assert down.fallback and "٥٨٠ ميغاواط" in down.text and down.citations
+    assert down.notice == "تعذر الوصول إلى النموذج اللغوي؛ هذه الإجابة مقتبسة مباشرة من المقالات."
+
+    with FakeOpenAI(_answer_reply("late [1]"), delay=3) as slow:
+        bot = llm_bot(loaded, slow.base_url, llm_timeout=1)
+        events = list(bot.stream("كم تبلغ قدرة محطة نور؟"))
+    final = events[-1]["answer"]
+    assert events[0]["type"] == "sources" and final["fallback"] is True
+    assert "٥٨٠ ميغاواط" in final["answer"] and final["notice"]

@@ -67,7 +67,10 @@ def build_page(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
                     final = event["answer"]
                     turns = turns + [{"question": message, "answer": final["answer"], "sources": sources,
                                       "citations": final["citations"], "abstained": final["abstained"]}]
-                    chat[-1] = {"role": "assistant", "content": answer_html(final["answer"], turn)}
+                    shown = final["answer"]
+                    if final.get("notice"):
+                        shown = f"{final['notice']}\n\n{shown}"
+                    chat[-1] = {"role": "assistant", "content": answer_html(shown, turn)}
                     yield chat, turns, sources_html(turns, article_text), gr.skip()
         except ValueError as err:
             chat[-1] = {"role": "assistant", "content": question_html(str(err))}

@@ -215,7 +215,8 @@
               answerNode.textContent = text;
             } else if (event === "answer") {
               finished = true;
-              renderAnswer(answerNode, data.answer.answer, data.answer.citations);
+              var shown = data.answer.notice ? data.answer.notice + "\n\n" + data.answer.answer : data.answer.answer;
+              renderAnswer(answerNode, shown, data.answer.citations);
               history.push([question, data.answer.answer]);
             } else if (event === "error") {
               fail(data.detail);
