@@ -53,15 +53,15 @@ def cited_numbers(text: str) -> list[int]:
     return seen
 
 
+def drop_invalid_markers(text: str, n_passages: int) -> str:
+    """``text`` without the ``[n]`` markers that point at no passage 1..``n_passages``."""
+    return MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_passages else "", text)
+
+
 def validate_markers(text: str, passages: list[Passage]) -> tuple[str, list[Citation]]:
     """Drop markers that point at no given passage; return the cleaned text and the citations
     (in the order first cited) of the markers that remain."""
-    valid = set(range(1, len(passages) + 1))
-
-    def keep(m: re.Match[str]) -> str:
-        return m.group(0) if int(m.group(1)) in valid else ""
-
-    cleaned = MARKER.sub(keep, text)
+    cleaned = drop_invalid_markers(text, len(passages))
     cleaned = re.sub(r"[ \t]+([.،,؛;!?؟])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
     citations = [citation_for(n, passages[n - 1]) for n in cited_numbers(cleaned)]
     return cleaned, citations

@@ -16,13 +16,12 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from vectorstore import Passage
 
 from .answer import Answer
-from .citations import format_passages, validate_markers
+from .citations import drop_invalid_markers, format_passages, validate_markers
 from .language import abstain_message
 from .prompts import load_prompt
 
 NO_ANSWER = "NO_ANSWER"
 _PARTIAL_MARKER = re.compile(r"\[\d{0,3}$")
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 class LLMUnavailable(RuntimeError):
@@ -50,11 +49,11 @@ class MarkerFilter:
     markers whose number is not a given passage."""
 
     def __init__(self, n_passages: int):
-        self.valid = set(range(1, n_passages + 1))
+        self.n_passages = n_passages
         self._pending = ""
 
     def _clean(self, text: str) -> str:
-        return _MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in self.valid else "", text)
+        return drop_invalid_markers(text, self.n_passages)
 
     def feed(self, delta: str) -> str:
         text = self._pending + delta

@@ -7,9 +7,8 @@ renders it as text, never as markup.
 from __future__ import annotations
 
 import html
-import re
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+from qa.citations import MARKER
 # How much article text to show around a passage (news articles are short; this bounds the rest).
 CONTEXT_CHARS = 4000
 
@@ -17,7 +16,7 @@ CONTEXT_CHARS = 4000
 def answer_html(text: str, turn: int) -> str:
     """An answer as HTML: escaped text, ``[n]`` as links to source ``n`` of answer ``turn``."""
     parts, last = [], 0
-    for m in _MARKER.finditer(text):
+    for m in MARKER.finditer(text):
         parts.append(html.escape(text[last:m.start()]))
         n = m.group(1)
         parts.append(f'<a class="isnad-cite" href="#isnad-src-{turn}-{n}">[{n}]</a>')

@@ -107,16 +107,17 @@ class HybridRetriever:
         lexical_part = bm25 / bm25.max() if bm25.max() > 0 else bm25
         fused = (1 - lexical_share) * dense_part + lexical_share * lexical_part
 
-        order = np.argsort(-fused, kind="stable")[:k]
+        bm25_rank = {q.chunk_id: rank for rank, q in enumerate(cands.lexical, start=1)}
+        dense_rank = {q.chunk_id: rank for rank, q in enumerate(cands.dense, start=1)}
         out = []
-        for i in order:
+        for i in np.argsort(-fused, kind="stable")[:k]:
             p = passages[i]
             p.score = float(fused[i])
             p.scores.update(fused=float(fused[i]), sentence=float(sentence[i]))
-            if "bm25" in p.scores:
-                p.scores["bm25_rank"] = 1 + [q.chunk_id for q in cands.lexical].index(p.chunk_id)
-            if "dense" in p.scores:
-                p.scores["dense_rank"] = 1 + [q.chunk_id for q in cands.dense].index(p.chunk_id)
+            if p.chunk_id in bm25_rank:
+                p.scores["bm25_rank"] = bm25_rank[p.chunk_id]
+            if p.chunk_id in dense_rank:
+                p.scores["dense_rank"] = dense_rank[p.chunk_id]
             out.append(p)
         return out
 
