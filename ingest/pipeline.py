@@ -37,6 +37,9 @@ class ArticleSink(Protocol):
 
     def remove_other_articles_from_source(self, source: str, keep_id: str) -> int: ...
 
+    # Optional: ``recover(options)``, called before a run, finishes writes a killed process
+    # left half done (see vectorstore.chroma).
+
 
 @dataclass
 class IngestReport:
@@ -146,6 +149,10 @@ class Ingestor:
         self.report = IngestReport()
         self.pending = _Pending()
         self._source_of: dict[str, str] = {}
+        # Finish what a killed writer left half done before adding to the store.
+        recover = getattr(sink, "recover", None)
+        if recover is not None:
+            recover(options)
 
     def add_articles(self, articles: list[Article], *, one_per_file: bool) -> None:
         """Queue articles (skipping unchanged ones); flush when the batch is full."""

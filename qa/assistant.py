@@ -67,10 +67,27 @@ class Assistant:
         with self._lock:
             if self._store is None:
                 store = ArticleStore(self.settings.store, self.embedder)
+                if not store.config.is_server:
+                    # This process holds the only lock: any journal entry is a killed writer's.
+                    store.recover(self.settings.chunking)
                 if self.settings.seed:
                     self._seed(store)
                 self._store = store
             return self._store
+
+    def close(self) -> None:
+        """Release the store (an embedded store's lock goes with it); the next use reopens it."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+            self._store = None
+            self._retriever = None
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -121,6 +138,21 @@ class Assistant:
 
     def list_articles(self) -> list[ArticleInfo]:
         return self.store.list_articles()
+
+    def status(self) -> dict:
+        """What this process serves from: the store, its counts, and the lexical index brought
+        in step with it (``lexical_chunks == chunks`` when every write has been seen)."""
+        store, retriever = self.store, self.retriever
+        retriever.lexical.sync(store)
+        return {
+            "status": "ok",
+            "store": store.config.describe(),
+            "articles": store.count_articles(),
+            "chunks": store.count_chunks(),
+            "lexical_chunks": len(retriever.lexical),
+            "embedder": self.embedder.name,
+            "answerer": "llm" if self.chat_model is not None else "extractive",
+        }
 
     def get_article(self, article_id: str) -> tuple[ArticleInfo, str] | None:
         return self.store.get_article(article_id)

@@ -59,7 +59,7 @@ def live(tmp_path_factory, host_pages, nano):
     setup = Assistant(Settings.from_env(env), embedder=nano)
     assert setup.ingest([FIXTURES]).ok
     setup.ingest_text(XSS_ARTICLE, title='حديقة <b onmouseover="window.__pwned=1">الرباط</b>')
-    del setup  # one writer at a time on an embedded store: let the server have it
+    setup.close()  # one process at a time on an embedded store: let the server have it
     with running_app(env, data / "serve.log") as url:
         yield url
 

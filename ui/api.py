@@ -82,15 +82,7 @@ def build_api(bot: Assistant, feedback: FeedbackStore) -> APIRouter:
 
     @router.get("/health")
     def health() -> dict:
-        store = bot.store
-        return {
-            "status": "ok",
-            "store": store.config.describe(),
-            "articles": store.count_articles(),
-            "chunks": store.count_chunks(),
-            "embedder": bot.embedder.name,
-            "answerer": "llm" if bot.chat_model is not None else "extractive",
-        }
+        return bot.status()
 
     @router.post("/feedback")
     def add_feedback(req: FeedbackRequest, request: Request) -> dict:

