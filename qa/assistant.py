@@ -7,6 +7,7 @@ One question runs through four named, replaceable steps (in the spirit of chat-l
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from .extractive import Calibration, ExtractiveAnswerer
 from .language import llm_fallback_notice
 from .llm import LLMAnswerer, LLMUnavailable, chat_model_from_settings
 from .settings import Settings
+from .uploads import save_upload
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,16 @@ class Assistant:
                           source="", format="text", url=url, published=published)
         return ingest_articles([article], self.store, self.settings.chunking)
 
+    def ingest_upload(self, name: str, chunks: Iterable[bytes]) -> IngestReport:
+        """Store an uploaded file under ``data_dir/uploads`` and ingest it. Raises
+        :class:`qa.uploads.UploadRefused` (a ``ValueError``) for a refused upload; a file that
+        cannot be read is in ``report.errors`` and its copy is deleted."""
+        path = save_upload(self.settings.data_dir / "uploads", name, chunks, self.settings.max_file_bytes)
+        report = self.ingest([path], progress=False)
+        if not report.ok:
+            path.unlink(missing_ok=True)
+        return report
+
     def list_articles(self) -> list[ArticleInfo]:
         return self.store.list_articles()
 
@@ -170,7 +182,7 @@ class Assistant:
     # -- the steps ----------------------------------------------------------------------
     def condense(self, question: str, history: History | None) -> str:
         """The question to retrieve with: the question itself, or made self-contained."""
-        history = [(str(q), str(a)) for q, a in (history or [])]
+        history = clean_history(history)
         if not history or not self.settings.condense:
             return question
         if self.chat_model is not None:
@@ -207,9 +219,9 @@ class Assistant:
 
     # -- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
-        question = clean_question(question)
+        question, k = clean_question(question), _check_k(k)
         used = self.condense(question, history)
-        passages = self.retriever.search(used, _check_k(k) or self.settings.top_k)
+        passages = self.retriever.search(used, k or self.settings.top_k)
         answer = self.answer_from(used, passages)
         answer.question_used = used
         return answer
@@ -218,9 +230,9 @@ class Assistant:
         """Events: ``{"type": "sources", ...}`` first (every passage given to the answerer,
         numbered as the answer cites them), then ``{"type": "delta", "text": ...}`` pieces, then
         ``{"type": "answer", "answer": {...}}`` with the final text and the checked citations."""
-        question = clean_question(question)
+        question, k = clean_question(question), _check_k(k)
         used = self.condense(question, history)
-        passages = self.retriever.search(used, _check_k(k) or self.settings.top_k)
+        passages = self.retriever.search(used, k or self.settings.top_k)
         yield {
             "type": "sources",
             "question_used": used,
@@ -275,10 +287,32 @@ MAX_QUESTION_CHARS = 4000
 MAX_K = 50
 
 
+# Control characters, lone surrogates (from JSON "\ud800" escapes or bad decoding) and bidi
+# embedding/override/isolate marks carry no meaning for retrieval and break tokenizers.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    return " ".join(_INVISIBLE.sub(" ", text).split())
+
+
+def clean_history(history: History | None) -> list[tuple[str, str]]:
+    """Earlier turns as ``(question, answer)`` string pairs, or a ``ValueError`` saying why not."""
+    turns = []
+    for turn in history or []:
+        if isinstance(turn, (str, bytes)) or not hasattr(turn, "__len__") or len(turn) != 2:
+            raise ValueError("each history turn must be a (question, answer) pair")
+        question, answer = turn
+        if not isinstance(question, str) or not isinstance(answer, str):
+            raise ValueError("history questions and answers must be strings")
+        turns.append((clean_text(question)[:MAX_QUESTION_CHARS], clean_text(answer)))
+    return turns
+
+
 def clean_question(question: str) -> str:
     if not isinstance(question, str):
-        raise TypeError("the question must be a string")
-    question = " ".join(question.split())
+        raise ValueError(f"the question must be a string, got {type(question).__name__}")
+    question = clean_text(question)
     if not question:
         raise ValueError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:

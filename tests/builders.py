@@ -94,3 +94,34 @@ def make_tiny_sentence_transformer(folder: Path, corpus: list[str], *, prompts: 
     out = folder / "st-model"
     model.save(str(out))
     return out
+
+
+def make_flate_bomb_pdf(decompressed_bytes: int) -> bytes:
+    """A small PDF whose one page's content stream inflates to ``decompressed_bytes`` (a
+    decompression bomb wearing a .pdf name)."""
+    import zlib
+
+    compressor = zlib.compressobj(9)
+    block = b" " * (1 << 20)
+    parts = [compressor.compress(b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n")]
+    parts += [compressor.compress(block) for _ in range(decompressed_bytes // len(block))]
+    stream = b"".join(parts) + compressor.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from qa import Assistant
+from qa.uploads import UploadTooLarge, check_upload_name, safe_upload_name
 from qa.llm import LLMUnavailable
 from vectorstore import StoreError, StoreUnavailable
 
@@ -72,6 +74,31 @@ def build_api(bot: Assistant, feedback: FeedbackStore) -> APIRouter:
     def articles() -> list[dict]:
         return [a.__dict__ for a in bot.list_articles()]
 
+    @router.post("/articles", status_code=201)
+    async def upload_article(request: Request, filename: str) -> JSONResponse:
+        """The request body is the file itself (``curl --data-binary @report.pdf``)."""
+        limit = bot.settings.max_file_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise UploadTooLarge(f"'{filename}' is larger than the upload limit of {limit / 1e6:.1f} MB (ISNAD_MAX_FILE_MB)")
+        check_upload_name(filename)  # refuse before reading the body
+        blocks, size = [], 0
+        async for block in request.stream():
+            size += len(block)
+            if size > limit:
+                raise UploadTooLarge(f"'{filename}' is larger than the upload limit of {limit / 1e6:.1f} MB (ISNAD_MAX_FILE_MB)")
+            blocks.append(block)
+        report = await run_in_threadpool(bot.ingest_upload, filename, blocks)
+        body = {
+            "file": safe_upload_name(filename),
+            "articles": report.articles,
+            "written": report.written,
+            "unchanged": report.unchanged,
+            "chunks": report.chunks,
+            "errors": [err.cause for err in report.errors],
+        }
+        return JSONResponse(body, status_code=201 if report.ok else 422)
+
     @router.get("/articles/{article_id}")
     def article(article_id: str) -> dict:
         found = bot.get_article(article_id)
@@ -108,6 +135,10 @@ def install_error_handlers(app: FastAPI) -> None:
             message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
             problems.append(f"{where}: {message}" if where else message)
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
+
+    @app.exception_handler(UploadTooLarge)
+    async def too_large(request: Request, exc: UploadTooLarge) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=413)
 
     @app.exception_handler(ValueError)
     async def bad_value(request: Request, exc: ValueError) -> JSONResponse:

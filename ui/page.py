@@ -6,8 +6,6 @@ Callbacks only translate between Gradio values and the Assistant's calls; per-vi
 from __future__ import annotations
 
 import html
-import re
-import shutil
 from pathlib import Path
 
 import gradio as gr
@@ -23,7 +21,6 @@ EXAMPLES = [
     "ما هي العناصر الأربعة التي يركز عليها المغرب لتعزيز القدرات المؤسسية؟",
     "Which regional programme did Morocco launch in 2022 with the UN counter-terrorism office?",
 ]
-_UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
 def offline_theme() -> gr.themes.Base:
@@ -32,15 +29,13 @@ def offline_theme() -> gr.themes.Base:
     return gr.themes.Default(font=fonts, font_mono=[gr.themes.Font("monospace")])
 
 
-def safe_upload_name(name: str) -> str:
-    """A file name that stays inside the uploads folder: no folders, no dot files."""
-    base = _UNSAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip(". ")
-    return base or "upload"
+def _read_in_blocks(path: Path, size: int = 1 << 20):
+    with open(path, "rb") as f:
+        while block := f.read(size):
+            yield block
 
 
 def build_page(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
-    uploads = bot.settings.data_dir / "uploads"
-
     def article_text(article_id: str) -> str | None:
         found = bot.get_article(article_id)
         return found[1] if found else None
@@ -89,22 +84,21 @@ def build_page(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
 
     def add_articles(files: list | None, title: str, text: str, progress=gr.Progress()):
         lines, ok = [], True
-        paths = []
-        for f in files or []:
-            src = Path(f if isinstance(f, str) else f.name)
-            uploads.mkdir(parents=True, exist_ok=True)
-            dest = uploads / safe_upload_name(src.name)
-            shutil.copyfile(src, dest)
-            paths.append(dest)
+        paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
         steps = len(paths) + (1 if (text or "").strip() else 0)
-        for i, path in enumerate(paths):
-            progress(i / max(steps, 1), desc=path.name)
-            report = bot.ingest([path], progress=False)
+        for i, src in enumerate(paths):
+            progress(i / max(steps, 1), desc=src.name)
+            try:
+                report = bot.ingest_upload(src.name, _read_in_blocks(src))
+            except ValueError as err:
+                ok = False
+                lines.append(f"✗ {src.name}: {err}")
+                continue
             for err in report.errors:
                 ok = False
-                lines.append(f"✗ {path.name}: {err.cause}")
+                lines.append(f"✗ {src.name}: {err.cause}")
             if report.ok:
-                lines.append(f"✓ {path.name}: {report.articles} article(s), {report.chunks} new chunks")
+                lines.append(f"✓ {src.name}: {report.articles} article(s), {report.chunks} new chunks")
         if (text or "").strip():
             progress(len(paths) / max(steps, 1), desc=title or "text")
             try:

@@ -5,13 +5,17 @@ import io
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError, PyPdfError
+from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
 
 from ..article import Article, PageSpan, content_id
 from ..errors import IngestError
 from .base import MAX_TITLE_CHARS, LoadResult
 
 PAGE_SEPARATOR = "\n\n"
+# pypdf refuses one stream that inflates past 75 MB; many smaller ones could still cost minutes
+# of parsing, so the page contents of one file may inflate to this much in total.
+MAX_INFLATED_CONTENT = 200_000_000
+_BOMB = "refused: this PDF's content inflates beyond the safety limit (a decompression bomb?)"
 
 
 def _reader(path: Path, data: bytes) -> PdfReader:
@@ -24,6 +28,8 @@ def _reader(path: Path, data: bytes) -> PdfReader:
         reader.pages[0]  # noqa: B018 - forces the page tree to parse now, not mid-extraction
     except IngestError:
         raise
+    except LimitReachedError:
+        raise IngestError(path, _BOMB) from None
     except (PdfReadError, PyPdfError, ValueError, KeyError, IndexError, TypeError, OSError) as err:
         raise IngestError(path, f"unreadable PDF ({type(err).__name__}: {err})") from None
     return reader
@@ -35,7 +41,12 @@ def load_pdf(path: Path, data: bytes) -> LoadResult:
     pages: list[PageSpan] = []
     offset = 0
     try:
+        inflated = 0
         for number, page in enumerate(reader.pages, start=1):
+            contents = page.get_contents()
+            inflated += len(contents.get_data()) if contents is not None else 0
+            if inflated > MAX_INFLATED_CONTENT:
+                raise IngestError(path, _BOMB)
             page_text = (page.extract_text() or "").strip()
             if not page_text:
                 continue
@@ -45,6 +56,10 @@ def load_pdf(path: Path, data: bytes) -> LoadResult:
             parts.append(page_text)
             pages.append(PageSpan(number, offset, offset + len(page_text)))
             offset += len(page_text)
+    except IngestError:
+        raise
+    except LimitReachedError:
+        raise IngestError(path, _BOMB) from None
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as err:
         raise IngestError(path, f"unreadable PDF ({type(err).__name__}: {err})") from None
     text = "".join(parts)
