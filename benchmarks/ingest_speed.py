@@ -22,7 +22,7 @@ def _bot(tmp: str, embedder: str) -> Assistant:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--xquad", default=str(Path(__file__).resolve().parents[2] / "shared/data/xquad/xquad.ar.json"))
-    parser.add_argument("--embedder", default="e5-small-q4")
+    parser.add_argument("--embedder", default="e5-small")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

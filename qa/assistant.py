@@ -60,7 +60,7 @@ class Assistant:
                     self.settings.embedder,
                     query_prompt=self.settings.st_query_prompt,
                     passage_prompt=self.settings.st_passage_prompt,
-                    cache_dir=self.settings.data_dir / "models",
+                    cache_dir=self.settings.models,
                 )
             return self._embedder
 
@@ -176,7 +176,9 @@ class Assistant:
         store = ArticleStore(self.settings.store, self.embedder, check_embedder=False)
         result = store.reindex(self.settings.chunking, progress=progress)
         with self._lock:
-            self._store = store
+            if self._store is not None:
+                self._store.close()
+            self._store, self._retriever = store, None
         return result
 
     # -- the steps ----------------------------------------------------------------------

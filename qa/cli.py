@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 from ingest import supported_extensions
 from vectorstore import EmbedderError, StoreError
@@ -101,6 +102,22 @@ def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_load(bot: Assistant, args: argparse.Namespace) -> int:
+    from .loadtest import DEFAULT_QUESTIONS, questions_from_squad, run_load
+
+    questions = questions_from_squad(Path(args.questions)) if args.questions else DEFAULT_QUESTIONS
+    url = args.url or f"http://{bot.settings.host}:{bot.settings.port}"
+    result = run_load(url, questions, concurrency=args.concurrency, requests=args.requests, timeout=args.timeout)
+    summary = result.to_dict()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(f"{summary['requests']} requests, {summary['concurrency']} clients, {summary['seconds']} s: "
+              f"{summary['throughput_rps']} req/s; latency p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms, "
+              f"p99 {summary['p99_ms']} ms, max {summary['max_ms']} ms; errors {summary['errors']} {summary['error_kinds'] or ''}")
+    return 0 if summary["errors"] == 0 else 1
+
+
 # Flags of `isnad serve` that stand for settings; each overrides its environment variable.
 SERVE_FLAGS = [
     ("--data-dir", "ISNAD_DATA_DIR", "where isnad keeps its data"),
@@ -157,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
     p.add_argument("--write", action="store_true", help="store the thresholds in qa/calibration.json")
     p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser("bench", help="benchmarks against a running app")
+    bench = p.add_subparsers(dest="bench", required=True)
+    p = bench.add_parser("load", help="POST questions to /api/ask at a fixed concurrency; report latency and errors")
+    p.add_argument("--url", default=None, help="the app's base URL (default: http://ISNAD_HOST:ISNAD_PORT)")
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--requests", type=int, default=500)
+    p.add_argument("--questions", default=None, metavar="SQUAD.json", help="take the questions from a SQuAD file")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_bench_load)
 
     p = sub.add_parser("serve", help="start the web app: chat page, HTTP API, widget")
     p.add_argument("--host", default=None)

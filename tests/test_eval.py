@@ -42,8 +42,8 @@ def test_parallel_questions_replace_the_text(xquad_slice):
 
 
 @pytest.mark.parametrize("mode", ["embedded"], indirect=True)
-def test_eval_reports_every_metric_for_isnad_and_baselines(xquad_slice, nano, settings):
-    result = evaluate(xquad_slice["ar"], limit=25, settings=settings, embedder=nano)
+def test_eval_reports_every_metric_for_isnad_and_baselines(xquad_slice, e5, settings):
+    result = evaluate(xquad_slice["ar"], limit=25, settings=settings, embedder=e5)
     assert result["questions"] == 25 and result["paragraphs"] == 15
     assert set(result["retrieval"]) == {"isnad", "bm25", "dense", "langchain-tutorial"}
     isnad = result["retrieval"]["isnad"]
@@ -57,9 +57,9 @@ def test_eval_reports_every_metric_for_isnad_and_baselines(xquad_slice, nano, se
 
 
 @pytest.mark.parametrize("mode", ["embedded"], indirect=True)
-def test_calibration_is_reproducible_from_a_command(xquad_slice, nano, settings, tmp_path):
+def test_calibration_is_reproducible_from_a_command(xquad_slice, e5, settings, tmp_path):
     spec_dense = f"{xquad_slice['ar']}:{xquad_slice['en']}"
-    result = calibrate([str(xquad_slice["ar"])], [spec_dense], settings=settings, embedder=nano, limit=12)
+    result = calibrate([str(xquad_slice["ar"])], [spec_dense], settings=settings, embedder=e5, limit=12)
     assert 0.5 < result["min_similarity"] < 1 and 0.5 < result["min_similarity_cross"] < 1
     assert result["same_script"]["answerable"] > 0 and result["same_script"]["wrong_articles"] == 12
     assert result["cross_script"]["wrong_articles"] == 12

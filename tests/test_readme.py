@@ -1,9 +1,10 @@
 """The README's examples are run as written: the Python block against a fresh seeded store."""
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import clean_env
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -16,7 +17,7 @@ def test_python_example_runs_as_written(tmp_path):
     (block,) = [b for b in code_blocks("python") if "from qa import Assistant" in b]
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "note.txt").write_text("عنوان\nنص قصير عن الرباط.", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNAD_")}
+    env = clean_env()
     env["ISNAD_DATA_DIR"] = str(tmp_path / "data")
     proc = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr

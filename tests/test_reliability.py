@@ -18,7 +18,7 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from conftest import SHARED, cli_env, free_port, running_app, stop, wait_for_port
+from conftest import SHARED, clean_env, cli_env, free_port, running_app, stop, wait_for_port
 from ingest.chunking import article_sentences
 from qa import Assistant
 
@@ -65,8 +65,8 @@ def assert_consistent(bot: Assistant, expected_articles: int) -> None:
 
 # -- embedded mode: one process at a time -----------------------------------------------------
 @pytest.mark.parametrize("mode", ["embedded"])
-def test_second_process_on_an_embedded_store_gets_a_clear_error(settings, nano, fixture_dir):
-    bot = Assistant(settings, embedder=nano)
+def test_second_process_on_an_embedded_store_gets_a_clear_error(settings, e5, fixture_dir):
+    bot = Assistant(settings, embedder=e5)
     assert bot.ingest([fixture_dir / "wire.json"]).ok
     env = cli_env(settings)
     refused = subprocess.run([*ISNAD, "ingest", str(fixture_dir)], env=env, capture_output=True, text=True, timeout=300)
@@ -82,14 +82,24 @@ def test_second_process_on_an_embedded_store_gets_a_clear_error(settings, nano, 
 
 
 # -- SIGKILL in the middle of a batch ------------------------------------------------------------
-def _journal_entries(settings) -> int:
-    """Journal entries, read straight from Chroma (no isnad code, so no recovery runs)."""
+def _raw_count(settings, suffix: str) -> int:
+    """Records of one collection, read straight from Chroma (no isnad code, so no recovery runs)."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
         client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
     else:
         client = chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
-    return client.get_collection(f"{settings.collection}_journal").count()
+    count = client.get_collection(f"{settings.collection}_{suffix}").count()
+    if not settings.chroma_host:
+        # Let the next opening of this folder in this process read it afresh.
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    return count
+
+
+def _journal_entries(settings) -> int:
+    return _raw_count(settings, "journal")
 
 
 def _wait_for_writes(settings, proc: subprocess.Popen, timeout: float = 240) -> None:
@@ -111,7 +121,7 @@ def _wait_for_writes(settings, proc: subprocess.Popen, timeout: float = 240) -> 
             return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
         while time.monotonic() < deadline and proc.poll() is None and not (folder / "isnad.lock").exists():
             time.sleep(0.05)
-        time.sleep(3)  # collections created, embedding under way
+        time.sleep(1.0)  # collections created, the first batch being embedded
         start = size()
         while time.monotonic() < deadline and proc.poll() is None:
             if size() > start:
@@ -121,9 +131,9 @@ def _wait_for_writes(settings, proc: subprocess.Popen, timeout: float = 240) -> 
     pytest.fail(f"the ingest process ended (rc {proc.poll()}) before it started writing")
 
 
-def test_sigkill_mid_ingest_then_rerun_leaves_exact_store(settings, nano, tmp_path):
+def test_sigkill_mid_ingest_then_rerun_leaves_exact_store(settings, e5, tmp_path):
     folder = tmp_path / "batch"
-    texts = _xquad_files(folder, 40)
+    texts = _xquad_files(folder, 150)  # three batches of about 64 chunks
     env = cli_env(settings)
     proc = subprocess.Popen([*ISNAD, "ingest", "--quiet", str(folder)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -131,23 +141,24 @@ def test_sigkill_mid_ingest_then_rerun_leaves_exact_store(settings, nano, tmp_pa
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    assert _raw_count(settings, "articles") < 150  # killed before the end
     if settings.chroma_host:
         assert _journal_entries(settings) > 0  # killed in the middle of an article's write
 
     rerun = subprocess.run([*ISNAD, "ingest", "--quiet", str(folder)], env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
-    assert "ingested 40 articles" in rerun.stdout
-    with Assistant(settings, embedder=nano) as bot:
-        assert_consistent(bot, 40)
+    assert "ingested 150 articles" in rerun.stdout
+    with Assistant(settings, embedder=e5) as bot:
+        assert_consistent(bot, 150)
         first = next(a for a in bot.list_articles() if a.source.endswith("p000.txt"))
         passages = bot.retrieve(texts["p000"][:200], k=3)
         assert passages[0].article_id == first.id
 
 
-def test_recovery_rewrites_an_article_a_killed_writer_was_replacing(settings, nano, tmp_path):
+def test_recovery_rewrites_an_article_a_killed_writer_was_replacing(settings, e5, tmp_path):
     """The journal's other case: an article being replaced by a new version when the writer
     died keeps its old, complete version (rebuilt from the stored text)."""
-    with Assistant(settings, embedder=nano) as bot:
+    with Assistant(settings, embedder=e5) as bot:
         bot.ingest_text("الفقرة الأولى عن مراكش والمعرض الدولي للكتاب.\n\nالفقرة الثانية عن الرباط.", title="old",
                         article_id="a1")
         store = bot.store
@@ -221,7 +232,7 @@ def test_chroma_server_down_is_a_fast_503_and_answers_resume(tmp_path):
     port = free_port()
     log = open(tmp_path / "chroma.log", "wb")
     chroma = _chroma(tmp_path / "db", port, log)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNAD_")}
+    env = clean_env()
     env.update(ISNAD_DATA_DIR=str(tmp_path / "data"), ISNAD_CHROMA_HOST="127.0.0.1", ISNAD_CHROMA_PORT=str(port))
     question = "من ترأس الحوار الإستراتيجي؟"
     try:

@@ -116,6 +116,18 @@ class Passage:
     sentences: list[tuple[int, int, float]] = field(default_factory=list)
 
 
+@dataclass
+class _Pending:
+    """One article on its way into the store, with its vectors."""
+
+    article: Article
+    chunks: list[Chunk]
+    version: str
+    chunk_vectors: Any
+    spans: list[tuple[int, int]]
+    sentence_vectors: Any
+
+
 def _connection_error(err: BaseException) -> bool:
     text = f"{type(err).__name__} {err}".lower()
     return any(s in text for s in ("connect", "connection", "timed out", "timeout", "unavailable", "refused"))
@@ -300,87 +312,109 @@ class ArticleStore:
         return {i: str(m.get("version", "")) for i, m in zip(got["ids"], got["metadatas"])}
 
     def write(self, batch: list[tuple[Article, list[Chunk], str]]) -> list[tuple[str, Exception]]:
-        """Embed every chunk and sentence of the batch at once, then store article by article."""
+        """Embed every chunk and sentence of the batch at once, then store the batch in a few
+        bulk calls; if that fails, article by article, so one bad article fails alone."""
         sentences = [article_sentences(article) for article, _, _ in batch]
         texts = [c.text for _, chunks, _ in batch for c in chunks]
         texts += [article.text[s:e] for (article, _, _), spans in zip(batch, sentences) for s, e in spans]
         vectors = self.embedder.embed_passages(texts)
-        failures: list[tuple[str, Exception]] = []
+        items: list[_Pending] = []
         chunk_offset, sentence_offset = 0, sum(len(chunks) for _, chunks, _ in batch)
         for (article, chunks, version), spans in zip(batch, sentences):
-            chunk_vectors = vectors[chunk_offset : chunk_offset + len(chunks)]
-            sentence_vectors = vectors[sentence_offset : sentence_offset + len(spans)]
+            items.append(_Pending(article, chunks, version, vectors[chunk_offset : chunk_offset + len(chunks)],
+                                  spans, vectors[sentence_offset : sentence_offset + len(spans)]))
             chunk_offset += len(chunks)
             sentence_offset += len(spans)
-            try:
-                with self._lock, _guard(self.config):
-                    self._journal_begin(article.id, version)
-                    self._write_article(article, chunks, version, chunk_vectors, spans, sentence_vectors)
-                    self.journal.delete(ids=[article.id])
-            except StoreUnavailable:
-                raise
-            except Exception as err:  # noqa: BLE001 - reported per article, the batch goes on
-                failures.append((article.id, err))
+        failures: list[tuple[str, Exception]] = []
+        try:
+            with self._lock, _guard(self.config):
+                self._write_many(items)
+        except StoreUnavailable:
+            raise
+        except Exception:  # noqa: BLE001 - retried one by one below, to name the culprit
+            for item in items:
+                try:
+                    with self._lock, _guard(self.config):
+                        self._write_many([item])
+                except StoreUnavailable:
+                    raise
+                except Exception as err:  # noqa: BLE001 - reported per article, the batch goes on
+                    failures.append((item.article.id, err))
         self._bump_revision()
         return failures
 
-    def _write_article(self, article: Article, chunks: list[Chunk], version: str, vectors,
-                       spans: list[tuple[int, int]], sentence_vectors) -> None:
+    def _write_many(self, items: list[_Pending]) -> None:
+        """Journal entries, then chunks and sentences, then the article records (the commit
+        markers), then the journal entries go: a crash anywhere leaves entries that
+        :meth:`recover` resolves."""
+        ids = [item.article.id for item in items]
+        existing = set(self.articles.get(ids=ids, include=[])["ids"])
         step = max(1, self.client.get_max_batch_size())
-        for start in range(0, len(chunks), step):
-            part = chunks[start : start + step]
-            self.chunks.upsert(
-                ids=[c.id for c in part],
-                embeddings=vectors[start : start + len(part)],
-                documents=[c.text for c in part],
-                metadatas=[
-                    _clean_meta(
-                        {
-                            "article_id": article.id,
-                            "title": article.title,
-                            "chunk_index": c.index,
-                            "start": c.start,
-                            "end": c.end,
-                            "page": c.page,
-                            "version": version,
-                        }
-                    )
-                    for c in part
-                ],
-            )
-        # Chunks beyond the new count belong to an older, longer version of this article.
-        self.chunks.delete(where={"$and": [{"article_id": article.id}, {"chunk_index": {"$gte": len(chunks)}}]})
-        for start in range(0, len(spans), step):
-            part = spans[start : start + step]
-            self.sentences.upsert(
-                ids=[f"{article.id}:s{start + i:05d}" for i in range(len(part))],
-                embeddings=sentence_vectors[start : start + len(part)],
-                metadatas=[
-                    {"article_id": article.id, "sentence_index": start + i, "start": s, "end": e, "version": version}
-                    for i, (s, e) in enumerate(part)
-                ],
-            )
-        self.sentences.delete(where={"$and": [{"article_id": article.id}, {"sentence_index": {"$gte": len(spans)}}]})
-        self.articles.upsert(
-            ids=[article.id],
-            embeddings=[_ARTICLE_PLACEHOLDER_VECTOR],
-            documents=[article.text],
-            metadatas=[
-                _clean_meta(
-                    {
-                        "title": article.title,
-                        "source": article.source,
-                        "format": article.format,
-                        "url": article.url,
-                        "published": article.published,
-                        "pages": json.dumps([[p.page, p.start, p.end] for p in article.pages]) if article.pages else None,
-                        "chunks": len(chunks),
-                        "version": version,
-                        "ingested_at": time.time(),
-                    }
-                )
-            ],
+        now = time.time()
+        self.journal.upsert(
+            ids=ids, embeddings=[_ARTICLE_PLACEHOLDER_VECTOR] * len(items),
+            metadatas=[{"version": item.version, "pid": os.getpid(), "host": socket.gethostname(), "started": now}
+                       for item in items],
         )
+        chunk_rows = [(c, item, i) for item in items for i, c in enumerate(item.chunks)]
+        for start in range(0, len(chunk_rows), step):
+            part = chunk_rows[start : start + step]
+            self.chunks.upsert(
+                ids=[c.id for c, _, _ in part],
+                embeddings=[item.chunk_vectors[i] for _, item, i in part],
+                documents=[c.text for c, _, _ in part],
+                metadatas=[
+                    _clean_meta({"article_id": item.article.id, "title": item.article.title, "chunk_index": c.index,
+                                 "start": c.start, "end": c.end, "page": c.page, "version": item.version})
+                    for c, item, _ in part
+                ],
+            )
+        sentence_rows = [(span, item, i) for item in items for i, span in enumerate(item.spans)]
+        for start in range(0, len(sentence_rows), step):
+            part = sentence_rows[start : start + step]
+            self.sentences.upsert(
+                ids=[f"{item.article.id}:s{i:05d}" for _, item, i in part],
+                embeddings=[item.sentence_vectors[i] for _, item, i in part],
+                metadatas=[{"article_id": item.article.id, "sentence_index": i, "start": s, "end": e,
+                            "version": item.version} for (s, e), item, i in part],
+            )
+        for item in items:
+            if item.article.id in existing:
+                # Chunks and sentences beyond the new counts belong to an older, longer version.
+                aid = item.article.id
+                self.chunks.delete(where={"$and": [{"article_id": aid}, {"chunk_index": {"$gte": len(item.chunks)}}]})
+                self.sentences.delete(where={"$and": [{"article_id": aid}, {"sentence_index": {"$gte": len(item.spans)}}]})
+        self.articles.upsert(
+            ids=ids,
+            embeddings=[_ARTICLE_PLACEHOLDER_VECTOR] * len(items),
+            documents=[item.article.text for item in items],
+            metadatas=[self._article_meta(item.article, len(item.chunks), item.version, now) for item in items],
+        )
+        self.journal.delete(ids=ids)
+
+    @staticmethod
+    def _article_meta(article: Article, n_chunks: int, version: str, now: float) -> dict[str, Any]:
+        return _clean_meta(
+            {
+                "title": article.title,
+                "source": article.source,
+                "format": article.format,
+                "url": article.url,
+                "published": article.published,
+                "pages": json.dumps([[p.page, p.start, p.end] for p in article.pages]) if article.pages else None,
+                "chunks": n_chunks,
+                "version": version,
+                "ingested_at": now,
+            }
+        )
+
+    def remove_other_articles_from_source(self, source: str, keep_id: str) -> int:
+        with _guard(self.config):
+            got = self.articles.get(where={"source": source}, include=[])
+        stale = [i for i in got["ids"] if i != keep_id]
+        for article_id in stale:
+            self.remove(article_id)
+        return len(stale)
 
     # -- crash recovery ----------------------------------------------------------------------
     def _journal_begin(self, article_id: str, version: str) -> None:
@@ -422,7 +456,9 @@ class ArticleStore:
                     self.sentences.delete(where={"article_id": article_id})
                     previous = self.load_article(article_id) if committed is not None else None
                     if previous is not None:
-                        self.articles.delete(ids=[article_id])
+                        # Not committed until rebuilt: a crash during the rebuild is seen as one.
+                        record, _ = self._article_record(article_id)
+                        self.articles.update(ids=[article_id], metadatas=[{**record, "version": "repairing"}])
                 repaired.append(article_id)
             if committed != meta.get("version") and previous is not None:
                 chunks = chunk_article(previous, options)
@@ -432,14 +468,6 @@ class ArticleStore:
         if repaired:
             self._bump_revision()
         return repaired
-
-    def remove_other_articles_from_source(self, source: str, keep_id: str) -> int:
-        with _guard(self.config):
-            got = self.articles.get(where={"source": source}, include=[])
-        stale = [i for i in got["ids"] if i != keep_id]
-        for article_id in stale:
-            self.remove(article_id)
-        return len(stale)
 
     # -- reading and removing ---------------------------------------------------------------
     @staticmethod

