@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import pickle
-import resource
 import socket
 import statistics
 import subprocess
@@ -166,7 +165,9 @@ def run_one(mode: str, size: int, base_path: Path, model_dir: str, questions: in
             result["ask_p50_ms"] = round(1000 * total[len(total) // 2], 1)
             result["ask_p95_ms"] = round(1000 * total[min(len(total) - 1, int(len(total) * 0.95))], 1)
             result["breakdown_median_ms"] = {k: round(statistics.median(v), 1) for k, v in parts.items()}
-            result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report
+            # its parent's peak (here, the model conversion of the base step).
+            result["peak_rss_mb"] = round(_rss_mb(os.getpid()))
             if server is not None:
                 result["chroma_server_peak_rss_mb"] = round(_rss_mb(server.pid))
             bot.close()

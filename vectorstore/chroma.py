@@ -582,6 +582,15 @@ class ArticleStore:
             for m, d in zip(got["metadatas"][0], got["distances"][0])
         ]
 
+    def sentence_vectors(self, article_ids: list[str]) -> list[tuple[str, int, int, Any]]:
+        """Every stored sentence of these articles: ``(article id, start, end, vector)``."""
+        if not article_ids:
+            return []
+        with _guard(self.config):
+            got = self.sentences.get(where={"article_id": {"$in": list(article_ids)}}, include=["metadatas", "embeddings"])
+        return [(str(m["article_id"]), int(m["start"]), int(m["end"]), e)
+                for m, e in zip(got["metadatas"], got["embeddings"])]
+
     def search_vector(self, vector, k: int) -> list[Passage]:
         with _guard(self.config):
             n = min(k, self.chunks.count())

@@ -122,4 +122,23 @@ class HybridRetriever:
         return out
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
-        return self.fuse(self.candidates(query), k)
+        vector = self.store.embedder.embed_queries([query])[0]
+        passages = self.fuse(self.candidates(query, vector=vector), k)
+        self._fill_sentences(passages, vector)
+        return passages
+
+    def _fill_sentences(self, passages: list[Passage], vector: np.ndarray) -> None:
+        """Give every returned passage its sentences' similarities: those the sentence search
+        did not reach are read from the stored sentence vectors (one Chroma call), so the
+        answerer never has to embed sentences at question time. In a large store the top
+        sentence hits can all fall outside the chosen passages (near-duplicate articles)."""
+        missing = [p for p in passages if not p.sentences]
+        if not missing:
+            return
+        by_article: dict[str, list[Passage]] = defaultdict(list)
+        for p in missing:
+            by_article[p.article_id].append(p)
+        for article_id, start, end, stored in self.store.sentence_vectors(list(by_article)):
+            for p in by_article[article_id]:
+                if p.start <= start and end <= p.end:
+                    p.sentences.append((start, end, float(np.dot(stored, vector))))
