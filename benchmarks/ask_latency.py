@@ -1,6 +1,7 @@
 """Ask latency on a large store, extractive mode, 2 cores.
 
     python benchmarks/ask_latency.py [--chunks 10000] [--questions 200]
+    python benchmarks/ask_latency.py --seed-store      # the store a fresh install answers from
 
 Builds a real store from every XQuAD-ar and ARCD paragraph (embedded for real, once), then
 copies its chunk and sentence records (same vectors, new ids and article ids) until it holds
@@ -49,11 +50,33 @@ def pct(values: list[float], p: float) -> float:
     return 1000 * values[min(len(values) - 1, int(len(values) * p))]
 
 
+def seed_store(n: int) -> None:
+    """What `isnad ask` spends answering, in-process, on a fresh install's seeded store."""
+    from qa.loadtest import DEFAULT_QUESTIONS
+
+    xq_en = load_squad(SHARED / "xquad/xquad.ar.json", SHARED / "xquad/xquad.en.json")
+    questions = (DEFAULT_QUESTIONS * 20)[: n // 2] + [q.text for q in xq_en.questions[: n - n // 2]]
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = Assistant(Settings.from_env({"ISNAD_DATA_DIR": tmp}))
+        bot.ask(questions[0])
+        total = []
+        for q in questions:
+            t0 = time.perf_counter()
+            bot.ask(q)
+            total.append(time.perf_counter() - t0)
+        print(f"seed store ({bot.store.count_chunks()} chunks, {bot.embedder.name}): {len(total)} questions, "
+              f"ask p50 {pct(total, .5):.1f} ms · p95 {pct(total, .95):.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--questions", type=int, default=200, help="per question set")
+    parser.add_argument("--seed-store", action="store_true", help="only the bundled seed article")
     args = parser.parse_args()
+    if args.seed_store:
+        seed_store(args.questions)
+        return
     xq = load_squad(SHARED / "xquad/xquad.ar.json")
     xq_en = load_squad(SHARED / "xquad/xquad.ar.json", SHARED / "xquad/xquad.en.json")
     arcd = load_squad(SHARED / "arcd/arcd.json")

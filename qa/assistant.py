@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
 from vectorstore import ArticleInfo, ArticleStore, IsnadEmbeddings, Passage, make_embedder
 from vectorstore.hybrid import HybridRetriever
+from vectorstore.lexical import LexicalIndex
 
 from .answer import Answer
 from .citations import citation_for
@@ -96,7 +97,7 @@ class Assistant:
         store = self.store
         with self._lock:
             if self._retriever is None or self._retriever.store is not store:
-                self._retriever = HybridRetriever(store)
+                self._retriever = HybridRetriever(store, LexicalIndex(cache_path=self.settings.lexical_cache))
             return self._retriever
 
     @property

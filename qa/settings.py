@@ -185,6 +185,13 @@ class Settings:
         )
 
     @property
+    def lexical_cache(self) -> Path:
+        """The BM25 terms cache of this store (per collection and Chroma location)."""
+        where = f"{self.chroma_host}-{self.chroma_port}" if self.chroma_host else "embedded"
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{self.collection}-{where}")
+        return self.data_dir / "lexical" / f"{safe}.pkl"
+
+    @property
     def models(self) -> Path:
         return self.model_dir or self.data_dir / "models"
 

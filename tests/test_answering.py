@@ -203,3 +203,33 @@ def test_llm_down_or_slow_falls_back_to_the_extractive_answer(loaded):
     final = events[-1]["answer"]
     assert events[0]["type"] == "sources" and final["fallback"] is True
     assert "٥٨٠ ميغاواط" in final["answer"] and final["notice"]
+
+
+def test_lexical_terms_cache_is_used_and_never_stale(settings, e5, fixture_dir):
+    """A second process (here: a second Assistant) starts from the first one's analysed terms;
+    an article changed meanwhile is re-analysed, not served from the cache."""
+    import pickle
+
+    from vectorstore import lexical as lexical_module
+
+    first = Assistant(settings, embedder=e5)
+    first.ingest([fixture_dir])
+    first.retriever.lexical.sync(first.store)
+    cache = settings.lexical_cache
+    assert cache.exists()
+    cached = pickle.loads(cache.read_bytes())["entries"]
+    assert set(cached) == set(first.retriever.lexical._ids)
+
+    first.ingest_text("مقال جديد عن مهرجان الزيتون في مدينة وزان وقد حضره آلاف الزوار.", title="وزان", article_id="wire-001")
+    analysed = []
+    real_terms = lexical_module.terms
+    lexical_module.terms = lambda text: analysed.append(text) or real_terms(text)
+    try:
+        second = Assistant(settings, embedder=e5)
+        hits = second.retriever.lexical
+        hits.sync(second.store)
+    finally:
+        lexical_module.terms = real_terms
+    assert len(analysed) == 1 and "وزان" in analysed[0]  # only the changed chunk was analysed
+    found = second.retrieve("مهرجان الزيتون في وزان", k=1)
+    assert found[0].article_id == "wire-001" and "وزان" in found[0].text

@@ -55,7 +55,7 @@ def _minmax(values: np.ndarray) -> np.ndarray:
 class HybridRetriever:
     def __init__(self, store: ArticleStore, lexical: LexicalIndex | None = None, config: RetrievalConfig | None = None):
         self.store = store
-        self.lexical = lexical or LexicalIndex()
+        self.lexical = lexical if lexical is not None else LexicalIndex()  # an empty index is falsy
         self.config = config or RetrievalConfig()
 
     def candidates(self, query: str, n: int | None = None, vector: np.ndarray | None = None) -> Candidates:
