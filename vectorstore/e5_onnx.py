@@ -76,11 +76,12 @@ class OnnxE5Runner:
     """Tokenize with the folder's ``tokenizer.json``, run the exported graph in length-sorted
     batches (little padding), return L2-normalised float32 vectors in input order."""
 
-    def __init__(self, folder: Path, *, threads: int | None = None, batch_size: int = 16, max_tokens: int = 512):
+    def __init__(self, folder: Path, *, threads: int | None = None, batch_size: int = 16, max_tokens: int = 512,
+                 model: Path | None = None):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        model = ensure_onnx(folder)
+        model = model or ensure_onnx(folder)
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_tokens)
