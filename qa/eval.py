@@ -104,7 +104,9 @@ def dataset_assistant(dataset: Dataset, settings: Settings | None = None, embedd
     """An assistant over a fresh temporary embedded store holding the dataset's paragraphs."""
     base = settings or Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="isnad-eval-") as tmp:
-        eval_settings = replace(base, data_dir=Path(tmp), chroma_host=None, seed=False, collection="eval")
+        # A temporary store, but the user's converted models: no re-conversion per evaluation.
+        eval_settings = replace(base, data_dir=Path(tmp), model_dir=base.models, chroma_host=None, seed=False,
+                                collection="eval")
         bot = Assistant(eval_settings, embedder=embedder)
         bot.embedder  # noqa: B018 - load the model before timing anything
         report = ingest_articles(dataset.paragraphs, bot.store, eval_settings.chunking)
