@@ -534,17 +534,16 @@ class ArticleStore:
         with _guard(self.config):
             return self.chunks.count()
 
-    def chunk_versions(self, page_size: int = 5000) -> dict[str, str]:
-        """``chunk id -> content version`` of every stored chunk (metadata only, no text)."""
-        versions: dict[str, str] = {}
-        offset = 0
-        while True:
-            with _guard(self.config):
-                got = self.chunks.get(include=["metadatas"], limit=page_size, offset=offset)
-            if not got["ids"]:
-                return versions
-            versions.update((cid, str((m or {}).get("version", ""))) for cid, m in zip(got["ids"], got["metadatas"]))
-            offset += len(got["ids"])
+    def chunk_ids(self) -> list[str]:
+        """Every stored chunk id (ids only: ten times cheaper to read than metadata)."""
+        with _guard(self.config):
+            return list(self.chunks.get(include=[])["ids"])
+
+    def article_versions(self) -> dict[str, str]:
+        """``article id -> content version`` of every committed article."""
+        with _guard(self.config):
+            got = self.articles.get(include=["metadatas"])
+        return {i: str((m or {}).get("version", "")) for i, m in zip(got["ids"], got["metadatas"])}
 
     def get_chunks(self, chunk_ids: list[str], page_size: int = 2000) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """``(id, text, metadata)`` of the given chunks (missing ones are skipped)."""
