@@ -164,7 +164,7 @@ def test_recovery_rewrites_an_article_a_killed_writer_was_replacing(settings, e5
         store = bot.store
         old_chunks = store.count_chunks()
         # What a killed writer leaves: a journal entry for a newer version, and a chunk of it.
-        store._journal_begin("a1", "new-version")
+        store._journal_begin([("a1", "new-version")], time.time())
         store.chunks.upsert(ids=["a1:c0099"], embeddings=[[0.0] * 383 + [1.0]], documents=["half written"],
                             metadatas=[{"article_id": "a1", "chunk_index": 99, "start": 0, "end": 4, "version": "new-version"}])
         assert store.count_chunks() == old_chunks + 1

@@ -351,11 +351,7 @@ class ArticleStore:
         existing = set(self.articles.get(ids=ids, include=[])["ids"])
         step = max(1, self.client.get_max_batch_size())
         now = time.time()
-        self.journal.upsert(
-            ids=ids, embeddings=[_ARTICLE_PLACEHOLDER_VECTOR] * len(items),
-            metadatas=[{"version": item.version, "pid": os.getpid(), "host": socket.gethostname(), "started": now}
-                       for item in items],
-        )
+        self._journal_begin([(item.article.id, item.version) for item in items], now)
         chunk_rows = [(c, item, i) for item in items for i, c in enumerate(item.chunks)]
         for start in range(0, len(chunk_rows), step):
             part = chunk_rows[start : start + step]
@@ -417,11 +413,13 @@ class ArticleStore:
         return len(stale)
 
     # -- crash recovery ----------------------------------------------------------------------
-    def _journal_begin(self, article_id: str, version: str) -> None:
+    def _journal_begin(self, articles: list[tuple[str, str]], now: float) -> None:
+        """Open a journal entry per ``(article id, version)`` about to be written."""
         self.journal.upsert(
-            ids=[article_id],
-            embeddings=[_ARTICLE_PLACEHOLDER_VECTOR],
-            metadatas=[{"version": version, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}],
+            ids=[article_id for article_id, _ in articles],
+            embeddings=[_ARTICLE_PLACEHOLDER_VECTOR] * len(articles),
+            metadatas=[{"version": version, "pid": os.getpid(), "host": socket.gethostname(), "started": now}
+                       for _, version in articles],
         )
 
     def _abandoned(self, meta: dict[str, Any], stale_after: float) -> bool:
