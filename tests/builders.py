@@ -31,6 +31,11 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
     objects.append(f"<< /Title ({_escape(title or '')}) >>".encode())
+    return _assemble(objects, f" /Info {info_id} 0 R" if title else "")
+
+
+def _assemble(objects: list[bytes], trailer_extra: str = "") -> bytes:
+    """Numbered objects, the cross-reference table and the trailer (catalog = object 1)."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -40,10 +45,7 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     for off in offsets:
         out += f"{off:010d} 00000 n \n".encode()
-    trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R"
-    if title:
-        trailer += f" /Info {info_id} 0 R"
-    out += f"{trailer} >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{trailer_extra} >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
 
 
@@ -114,14 +116,4 @@ def make_flate_bomb_pdf(decompressed_bytes: int) -> bytes:
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return _assemble(objects)

@@ -124,6 +124,13 @@ def build_api(bot: Assistant, feedback: FeedbackStore) -> APIRouter:
     return router
 
 
+def _detail_handler(status: int):
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    return handler
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every failure is a JSON ``{"detail": ...}`` with the right status; never a traceback."""
 
@@ -136,21 +143,9 @@ def install_error_handlers(app: FastAPI) -> None:
             problems.append(f"{where}: {message}" if where else message)
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 
-    @app.exception_handler(UploadTooLarge)
-    async def too_large(request: Request, exc: UploadTooLarge) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=413)
-
-    @app.exception_handler(ValueError)
-    async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
-
-    @app.exception_handler(StoreUnavailable)
-    async def store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
-
-    @app.exception_handler(LLMUnavailable)
-    async def llm_down(request: Request, exc: LLMUnavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=502)
+    # Errors whose message is meant for the client, and their status.
+    for error_type, status in ((UploadTooLarge, 413), (ValueError, 400), (StoreUnavailable, 503), (LLMUnavailable, 502)):
+        app.add_exception_handler(error_type, _detail_handler(status))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
