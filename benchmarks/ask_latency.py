@@ -19,9 +19,9 @@ from pathlib import Path
 
 
 from ingest import ingest_articles
-from ingest.analysis import terms
 from qa import Assistant, Settings
 from qa.squad import load_squad
+from scale import time_asks  # noqa: E402 - the sibling benchmark, on sys.path as this script's folder
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -93,25 +93,9 @@ def main() -> None:
         bot.retriever.lexical.sync(bot.store)
         print(f"lexical index build: {time.perf_counter() - t:.1f} s")
 
-        retriever, store, embedder = bot.retriever, bot.store, bot.embedder
         for name, ds in (("xquad-ar", xq), ("xquad-en", xq_en), ("arcd", arcd)):
-            questions = [q.text for q in ds.questions[: args.questions]]
-            bot.ask(questions[0])  # warm caches
-            total, parts = [], {"embed": [], "dense": [], "sentences": [], "bm25": [], "answer": []}
-            for q in questions:
-                t0 = time.perf_counter()
-                bot.ask(q)
-                total.append(time.perf_counter() - t0)
-                # The same steps once more, timed one by one.
-                t0 = time.perf_counter(); v = embedder.embed_queries([q])[0]; t1 = time.perf_counter()
-                store.search_vector(v, 50); t2 = time.perf_counter()
-                store.search_sentences(v, 100); t3 = time.perf_counter()
-                retriever.lexical.sync(store); retriever.lexical.search(terms(q), 50); t4 = time.perf_counter()
-                passages = retriever.search(q, bot.settings.top_k); t5 = time.perf_counter()
-                bot.answer_from(q, passages); t6 = time.perf_counter()
-                for key, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t6 - t5)):
-                    parts[key].append(value)
-            breakdown = " · ".join(f"{k} {1000 * statistics.median(v):.1f}" for k, v in parts.items())
+            total, parts = time_asks(bot, [q.text for q in ds.questions[: args.questions]])
+            breakdown = " · ".join(f"{k} {statistics.median(v):.1f}" for k, v in parts.items())
             print(f"{name:9} ask p50 {pct(total, .5):.0f} ms · p95 {pct(total, .95):.0f} ms   (median ms: {breakdown})")
 
 

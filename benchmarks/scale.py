@@ -105,9 +105,33 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def time_asks(bot, questions: list[str]) -> tuple[list[float], dict[str, list[float]]]:
+    """Each question through ``bot.ask`` (seconds), then its steps once more, timed one by one
+    (milliseconds): query embedding, dense search, sentence search, BM25, fusion, answer."""
+    from ingest.analysis import terms
+
+    bot.ask(questions[0])  # warm caches
+    retriever, store, embedder = bot.retriever, bot.store, bot.embedder
+    total: list[float] = []
+    parts: dict[str, list[float]] = {"embed": [], "dense": [], "sentences": [], "bm25": [], "fusion": [], "answer": []}
+    for q in questions:
+        t0 = time.perf_counter()
+        bot.ask(q)
+        total.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); v = embedder.embed_queries([q])[0]; t1 = time.perf_counter()
+        store.search_vector(v, 50); t2 = time.perf_counter()
+        store.search_sentences(v, 100); t3 = time.perf_counter()
+        retriever.lexical.sync(store); retriever.lexical.search(terms(q), 50); t4 = time.perf_counter()
+        passages = retriever.search(q, bot.settings.top_k); t5 = time.perf_counter()
+        bot.answer_from(q, passages); t6 = time.perf_counter()
+        fusion = max(0.0, (t5 - t4) - (t4 - t0))
+        for key, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, fusion, t6 - t5)):
+            parts[key].append(1000 * value)
+    return total, parts
+
+
 def run_one(mode: str, size: int, base_path: Path, model_dir: str, questions: int) -> dict:
     from ingest import Article, ingest_articles
-    from ingest.analysis import terms
     from qa import Assistant, Settings
 
     base = pickle.loads(base_path.read_bytes())
@@ -154,24 +178,7 @@ def run_one(mode: str, size: int, base_path: Path, model_dir: str, questions: in
             result["lexical_resync_s"] = round(time.perf_counter() - t, 2)
 
             asked = [q.text for ds in (xq, xq_en, arcd) for q in ds.questions[: questions // 3]]
-            bot.ask(asked[0])
-            total = []
-            parts = {"embed": [], "dense": [], "sentences": [], "bm25": [], "fusion": [], "answer": []}
-            retriever, embedder = bot.retriever, bot.embedder
-            for q in asked:
-                t0 = time.perf_counter()
-                bot.ask(q)
-                total.append(time.perf_counter() - t0)
-                t0 = time.perf_counter(); v = embedder.embed_queries([q])[0]; t1 = time.perf_counter()
-                store.search_vector(v, 50); t2 = time.perf_counter()
-                store.search_sentences(v, 100); t3 = time.perf_counter()
-                retriever.lexical.sync(store); retriever.lexical.search(terms(q), 50); t4 = time.perf_counter()
-                passages = retriever.search(q, bot.settings.top_k); t5 = time.perf_counter()
-                bot.answer_from(q, passages); t6 = time.perf_counter()
-                search = t5 - t4
-                fusion = max(0.0, search - (t1 - t0) - (t2 - t1) - (t3 - t2) - (t4 - t3))
-                for key, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, fusion, t6 - t5)):
-                    parts[key].append(1000 * value)
+            total, parts = time_asks(bot, asked)
             total.sort()
             result["ask_p50_ms"] = round(1000 * total[len(total) // 2], 1)
             result["ask_p95_ms"] = round(1000 * total[min(len(total) - 1, int(len(total) * 0.95))], 1)
