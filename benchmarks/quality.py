@@ -36,13 +36,13 @@ def main() -> None:
         for system, s in result["retrieval"].items():
             print(f"| {name} | {system} | {s['recall@1']:.3f} | {s['recall@5']:.3f} | {s['recall@10']:.3f} | {s['mrr@10']:.3f} |")
     print()
-    print("| set | questions | chunks | ingest chunks/s | EM | F1 | contains gold | … when answered | abstain | answer/passage chars | ask p50 ms | ask p95 ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| set | questions | chunks | ingest chunks/s | EM | F1 | contains gold | … when answered | abstain | answer/passage chars | answers shorter than quoted | ask p50 ms | ask p95 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         a = r["answers"]
         print(f"| {name} | {r['questions']} | {r['chunks']} | {r['ingest_chunks_per_s']:.1f} | {a['exact_match']:.3f} | "
               f"{a['token_f1']:.3f} | {a['answer_contains_gold']:.3f} | {a['answer_contains_gold_when_answered']:.3f} | {a['abstain_rate']:.3f} | "
-              f"{a['answer_to_passage_chars']:.2f} | {a['ask_p50_ms']:.0f} | {a['ask_p95_ms']:.0f} |")
+              f"{a['answer_to_passage_chars']:.2f} | {a['answers_shorter_than_quoted']:.3f} | {a['ask_p50_ms']:.0f} | {a['ask_p95_ms']:.0f} |")
 
 
 if __name__ == "__main__":

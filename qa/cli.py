@@ -84,7 +84,8 @@ def _cmd_eval(bot: Assistant, args: argparse.Namespace) -> int:
 def _cmd_calibrate(bot: Assistant, args: argparse.Namespace) -> int:
     from .calibrate import calibrate, write
 
-    result = calibrate(args.same_script, args.cross_script, settings=bot.settings, limit=args.limit)
+    result = calibrate(args.same_script, args.cross_script, settings=bot.settings, limit=args.limit,
+                       answer_rate=args.answer_rate, max_wrong=args.max_wrong)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     if args.write:
         print(f"wrote {write(result)}", file=sys.stderr)
@@ -166,13 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_eval)
 
-    p = sub.add_parser("calibrate", help="fit the extractive answerer's abstain thresholds on SQuAD files")
+    p = sub.add_parser("calibrate", help="fit the extractive answerer's sentence ranker and abstain models on SQuAD files")
     p.add_argument("--same-script", nargs="+", required=True, metavar="CONTEXT.json",
                    help="sets whose questions are in the articles' script, e.g. xquad.ar.json arcd.json")
     p.add_argument("--cross-script", nargs="+", required=True, metavar="CONTEXT.json:QUESTIONS.json",
                    help="sets asked across scripts, e.g. xquad.ar.json:xquad.en.json")
     p.add_argument("--limit", type=int, default=None, help="first N questions of each set")
-    p.add_argument("--write", action="store_true", help="store the thresholds in qa/calibration.json")
+    p.add_argument("--answer-rate", type=float, default=0.93,
+                   help="share of answerable questions the abstain threshold must answer (default 0.93)")
+    p.add_argument("--max-wrong", type=float, default=0.2,
+                   help="most wrong-article questions it may answer; caps --answer-rate (default 0.2)")
+    p.add_argument("--write", action="store_true", help="store the models in qa/calibration.json")
     p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("bench", help="benchmarks against a running app")

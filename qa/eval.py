@@ -24,7 +24,7 @@ from vectorstore import IsnadEmbeddings
 
 from .assistant import Assistant
 from .settings import Settings
-from .squad import Dataset, Question, answer_contains, contains_answer, exact_match, load_squad, token_f1
+from .squad import Dataset, Question, answer_holds_gold, contains_answer, exact_match, load_squad, token_f1
 
 KS = (1, 5, 10)
 
@@ -61,6 +61,7 @@ class AnswerScores:
     abstained: int = 0
     answer_chars: int = 0
     quoted_chars: int = 0
+    shorter: int = 0  # answers shorter than the passages they quote
     latencies: list[float] = field(default_factory=list)
 
     def as_dict(self, n: int) -> dict[str, float]:
@@ -74,6 +75,7 @@ class AnswerScores:
             "answer_contains_gold_when_answered": self.contains / answered,
             "abstain_rate": self.abstained / n,
             "answer_to_passage_chars": self.answer_chars / max(self.quoted_chars, 1),
+            "answers_shorter_than_quoted": self.shorter / answered,
             "mean_answer_chars": self.answer_chars / answered,
             "ask_p50_ms": 1000 * lat[len(lat) // 2],
             "ask_p95_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.95))],
@@ -138,7 +140,9 @@ def evaluate(
             vector = bot.embedder.embed_queries([q.text])[0]
             cands = bot.retriever.candidates(q.text, n=max(depth, bot.retriever.config.candidates), vector=vector)
             fused = bot.retriever.fuse(cands, depth)
-            answer = bot.answer_from(q.text, fused[: bot.settings.top_k])
+            shown = fused[: bot.settings.top_k]
+            bot.retriever.complete_sentences(shown, vector)
+            answer = bot.answer_from(q.text, shown)
             answers.latencies.append(time.perf_counter() - started)
 
             systems["isnad"].add([(p.text, p.article_id) for p in fused], q, depth)
@@ -153,9 +157,11 @@ def evaluate(
             if answer.abstained:
                 answers.abstained += 1
             else:
-                answers.contains += answer_contains(answer.text, q.answers)
+                answers.contains += answer_holds_gold(answer.text, [c.article_id for c in answer.citations], q)
                 answers.answer_chars += len(answer.text)
-                answers.quoted_chars += sum(len(c.text) for c in answer.citations)
+                quoted = sum(len(c.text) for c in answer.citations)
+                answers.quoted_chars += quoted
+                answers.shorter += len(answer.text) < quoted
             if progress:
                 progress(i + 1, len(dataset.questions))
 
@@ -189,7 +195,8 @@ def format_report(result: dict) -> str:
         f"answers ({result['answerer']}): EM {a['exact_match']:.3f} · F1 {a['token_f1']:.3f} · "
         f"contains gold {a['answer_contains_gold']:.3f} ({a['answer_contains_gold_when_answered']:.3f} of answered) · "
         f"abstain {a['abstain_rate']:.3f} · "
-        f"answer/passage chars {a['answer_to_passage_chars']:.2f}",
+        f"answer/passage chars {a['answer_to_passage_chars']:.2f} "
+        f"({a['answers_shorter_than_quoted']:.3f} of answers shorter than what they quote)",
         f"ask latency p50 {a['ask_p50_ms']:.0f} ms · p95 {a['ask_p95_ms']:.0f} ms",
     ]
     return "\n".join(lines)

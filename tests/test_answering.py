@@ -6,6 +6,7 @@ import pytest
 
 from fake_llm import FakeOpenAI
 from qa import Answer, Assistant
+from qa.extractive import ExtractiveAnswerer, Sentence
 
 
 @pytest.fixture
@@ -84,7 +85,28 @@ def test_extractive_answer_quotes_and_marks_the_clause(loaded):
     _, text = loaded.get_article(c.article_id)
     assert c.start <= c.quote_start <= c.clause_start < c.clause_end <= c.quote_end <= c.end
     assert "٥٨٠ ميغاواط" in text[c.quote_start:c.quote_end]
-    assert len(answer.text) < sum(len(x.text) for x in answer.citations) + 10
+    assert len(answer.text) < sum(len(x.text) for x in answer.citations)
+
+
+def _sentence(passage: int, index: int, score: float) -> Sentence:
+    return Sentence(passage, index, index * 10, index * 10 + 9, f"s{passage}.{index}", score=score)
+
+
+def test_quotes_the_three_best_sentences_but_never_every_cited_passage_whole():
+    answerer = ExtractiveAnswerer(None)
+    # Passage 0 has three sentences, passage 1 four, passage 2 one.
+    sentences = [_sentence(0, 0, 0.9), _sentence(0, 1, 0.8), _sentence(0, 2, 0.7),
+                 _sentence(1, 0, 0.6), _sentence(1, 1, 0.5), _sentence(1, 2, 0.1), _sentence(1, 3, 0.0),
+                 _sentence(2, 0, 0.65)]
+    # The three best are all of passage 0: the weakest gives way to the next best that keeps the
+    # answer shorter than the passages it cites (passage 2 whole, but passage 0 not).
+    assert [s.text for s in answerer.choose(sentences)] == ["s0.0", "s0.1", "s2.0"]
+    # The best sentence always stays, even when it is a whole passage of its own.
+    lonely = [_sentence(2, 0, 0.9), _sentence(1, 0, 0.2), _sentence(1, 1, 0.1)]
+    assert [s.text for s in answerer.choose(lonely)] == ["s2.0", "s1.0"]
+    spread = [_sentence(0, 0, 0.9), _sentence(1, 0, 0.8), _sentence(0, 1, 0.7), _sentence(0, 2, 0.1),
+              _sentence(1, 1, 0.0)]
+    assert [s.text for s in answerer.choose(spread)] == ["s0.0", "s1.0", "s0.1"]
 
 
 def test_follow_up_uses_the_previous_question_without_an_llm(loaded):

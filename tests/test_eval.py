@@ -1,12 +1,14 @@
 """`isnad eval` and `isnad calibrate` on small slices of the shared sets (real files, real stores)."""
 import json
 
+import numpy as np
 import pytest
 
 from conftest import SHARED
-from qa.calibrate import best_threshold, calibrate, write
+from qa.calibrate import calibrate, threshold_for, write
+from qa.extractive import SENTENCE_FEATURES, Calibration, LinearModel
 from qa.eval import evaluate, format_report
-from qa.squad import Question, answer_contains, contains_answer, exact_match, load_squad, token_f1
+from qa.squad import Question, answer_contains, answer_holds_gold, contains_answer, exact_match, load_squad, token_f1
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +62,47 @@ def test_eval_reports_every_metric_for_isnad_and_baselines(xquad_slice, e5, sett
 def test_calibration_is_reproducible_from_a_command(xquad_slice, e5, settings, tmp_path):
     spec_dense = f"{xquad_slice['ar']}:{xquad_slice['en']}"
     result = calibrate([str(xquad_slice["ar"])], [spec_dense], settings=settings, embedder=e5, limit=12)
-    assert 0.5 < result["min_similarity"] < 1 and 0.5 < result["min_similarity_cross"] < 1
-    assert result["same_script"]["answerable"] > 0 and result["same_script"]["wrong_articles"] == 12
-    assert result["cross_script"]["wrong_articles"] == 12
+    for relation in ("same", "cross"):
+        point = result["evidence"][relation]
+        assert point["answerable"] > 0 and 0 < point["wrong_articles"] <= 12
+        assert point["answered_wrong"] <= 0.2, "the wrong-answer cap holds"
+        assert point["without_baseline"]["answered_wrong"] <= 0.2
+    assert result["evidence"]["same"]["wrong_articles"] + result["skipped_wrong_articles_holding_answer"] >= 12
+    assert 0 < result["ranker"]["holding_answer"] < result["ranker"]["sentences"]
     path = write(result, tmp_path / "calibration.json")
-    assert json.loads(path.read_text())["min_similarity"] == result["min_similarity"]
+    loaded = Calibration.load(path)
+    assert loaded.thresholds["same"] == result["evidence"]["same"]["threshold"]
+    assert loaded.ranker.features == SENTENCE_FEATURES
 
 
-def test_best_threshold_separates():
-    got = best_threshold([0.6, 0.7, 0.8, 0.9], [0.1, 0.2, 0.65])
-    assert got["threshold"] == 0.7 and got["answered_wrong"] == 0 and got["answered_right"] == 0.75
+def test_threshold_answers_the_asked_share_within_the_wrong_answer_cap():
+    pos, neg = [0.6, 0.7, 0.8, 0.9], [0.1, 0.2, 0.65]
+    got = threshold_for(pos, neg, answer_rate=0.75, max_wrong=0.5)
+    assert got["threshold"] == 0.7 and got["answered_right"] == 0.75 and got["answered_wrong"] == 0
+    got = threshold_for(pos, neg, answer_rate=1.0, max_wrong=0.5)
+    assert got["threshold"] == 0.6 and got["answered_wrong"] == pytest.approx(1 / 3)
+    capped = threshold_for(pos, neg, answer_rate=1.0, max_wrong=0.0)
+    assert capped["answered_wrong"] == 0 and capped["answered_right"] == 0.75
+    assert capped["youden"]["threshold"] == 0.7
+    with pytest.raises(ValueError, match="both"):
+        threshold_for(pos, [])
+
+
+def test_linear_model_learns_and_imputes_missing_features():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] - 0.5 * x[:, 1] > 0).astype(float)
+    model = LinearModel.fit(("a", "b"), x, y)
+    assert ((model.logit(x) > 0) == (y > 0)).mean() > 0.95
+    assert model.logit(np.array([[np.nan, np.nan]]))[0] == pytest.approx(model.bias)
+    again = LinearModel.from_dict(model.to_dict(), ("a", "b"))
+    assert np.allclose(again.logit(x), model.logit(x), atol=1e-4)
+    with pytest.raises(ValueError, match="isnad calibrate"):
+        LinearModel.from_dict(model.to_dict(), ("a", "c"))
+
+
+def test_answer_holds_gold_needs_the_gold_paragraph_for_short_answers():
+    q = Question("1", "?", ["5"], "p0-0", "t")
+    assert answer_holds_gold("خمسة 5 [1]", ["p0-0"], q)
+    assert not answer_holds_gold("خمسة 5 [1]", ["p3-1"], q)
+    assert answer_holds_gold("ناصر بوريطة [2]", ["p9-9"], Question("2", "?", ["ناصر بوريطة"], "p0-0", "t"))

@@ -35,6 +35,10 @@ class RetrievalConfig:
     sentence_candidates: int = 100
     sentence_weight: float = 0.5  # share of the best-sentence similarity in the dense score
     lexical_weight: float = 0.5  # share of BM25 when every question term occurs in the corpus
+    # Fewest candidates whose median similarity is reported as the question's baseline (below
+    # that, a store is too small for a median to say anything about the question).
+    baseline_min_sentences: int = 50
+    baseline_min_chunks: int = 25
 
 
 @dataclass
@@ -107,13 +111,14 @@ class HybridRetriever:
         lexical_part = bm25 / bm25.max() if bm25.max() > 0 else bm25
         fused = (1 - lexical_share) * dense_part + lexical_share * lexical_part
 
+        baselines = self._baselines(cands)
         bm25_rank = {q.chunk_id: rank for rank, q in enumerate(cands.lexical, start=1)}
         dense_rank = {q.chunk_id: rank for rank, q in enumerate(cands.dense, start=1)}
         out = []
         for i in np.argsort(-fused, kind="stable")[:k]:
             p = passages[i]
             p.score = float(fused[i])
-            p.scores.update(fused=float(fused[i]), sentence=float(sentence[i]))
+            p.scores.update(fused=float(fused[i]), sentence=float(sentence[i]), **baselines)
             if p.chunk_id in bm25_rank:
                 p.scores["bm25_rank"] = bm25_rank[p.chunk_id]
             if p.chunk_id in dense_rank:
@@ -121,24 +126,38 @@ class HybridRetriever:
             out.append(p)
         return out
 
+    def _baselines(self, cands: Candidates) -> dict[str, float]:
+        """How similar the question is to this store's text in general: the median similarity
+        of its sentence and chunk candidates. Some questions sit close to everything (short,
+        generic ones) and some to nothing (translated, oddly worded ones); the answerer weighs
+        the best match against this baseline, not only its absolute value. Left out when the
+        store holds too few candidates for a median to mean anything."""
+        out = {}
+        if len(cands.sentences) >= self.config.baseline_min_sentences:
+            out["sentence_baseline"] = float(np.median([s[3] for s in cands.sentences]))
+        if len(cands.dense) >= self.config.baseline_min_chunks:
+            out["dense_baseline"] = float(np.median([p.scores["dense"] for p in cands.dense]))
+        return out
+
     def search(self, query: str, k: int = 5) -> list[Passage]:
         vector = self.store.embedder.embed_queries([query])[0]
         passages = self.fuse(self.candidates(query, vector=vector), k)
-        self._fill_sentences(passages, vector)
+        self.complete_sentences(passages, vector)
         return passages
 
-    def _fill_sentences(self, passages: list[Passage], vector: np.ndarray) -> None:
-        """Give every returned passage its sentences' similarities: those the sentence search
-        did not reach are read from the stored sentence vectors (one Chroma call), so the
-        answerer never has to embed sentences at question time. In a large store the top
-        sentence hits can all fall outside the chosen passages (near-duplicate articles)."""
-        missing = [p for p in passages if not p.sentences]
-        if not missing:
+    def complete_sentences(self, passages: list[Passage], vector: np.ndarray) -> None:
+        """Give every sentence of the returned passages its similarity to the question: the
+        sentence search reaches only the best hundred sentences of the whole store, so the
+        rest are read from the stored sentence vectors (one Chroma call) and scored here. The
+        answerer then ranks every sentence on the same footing, and never embeds at question
+        time."""
+        if not passages:
             return
         by_article: dict[str, list[Passage]] = defaultdict(list)
-        for p in missing:
+        for p in passages:
             by_article[p.article_id].append(p)
+        known = {(p.chunk_id, s, e) for p in passages for s, e, _ in p.sentences}
         for article_id, start, end, stored in self.store.sentence_vectors(list(by_article)):
             for p in by_article[article_id]:
-                if p.start <= start and end <= p.end:
+                if p.start <= start and end <= p.end and (p.chunk_id, start, end) not in known:
                     p.sentences.append((start, end, float(np.dot(stored, vector))))
