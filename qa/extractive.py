@@ -35,7 +35,7 @@ import numpy as np
 
 from ingest import split_sentences
 from ingest.analysis import terms
-from ingest.chunking import split_clauses
+from ingest.chunking import MIN_SENTENCE_CHARS, split_clauses
 from vectorstore import Passage
 
 from .answer import Answer
@@ -222,8 +222,13 @@ def _has_number(text: str) -> bool:
 
 
 def sentences_of(passages: list[Passage]) -> list[Sentence]:
-    return [Sentence(i, j, s, e, p.text[s:e]) for i, p in enumerate(passages)
-            for j, (s, e) in enumerate(split_sentences(p.text))]
+    """The quotable sentences of the passages: those the sentence index holds too (headings
+    and other scraps shorter than ``MIN_SENTENCE_CHARS`` are neither indexed nor quoted)."""
+    out = []
+    for i, p in enumerate(passages):
+        spans = [(s, e) for s, e in split_sentences(p.text) if e - s >= MIN_SENTENCE_CHARS]
+        out.extend(Sentence(i, j, s, e, p.text[s:e]) for j, (s, e) in enumerate(spans))
+    return out
 
 
 @dataclass

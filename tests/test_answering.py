@@ -88,6 +88,32 @@ def test_extractive_answer_quotes_and_marks_the_clause(loaded):
     assert len(answer.text) < sum(len(x.text) for x in answer.citations)
 
 
+def test_evidence_weighs_the_question_baseline_when_the_store_has_one(loaded):
+    """The fixture store is too small for a baseline (the answerer then uses the model fitted
+    without it); with the minimums lowered, the retriever reports the medians and the full
+    model decides, still answering what the articles say and refusing what they don't."""
+    question = "كم تبلغ القدرة الإجمالية لمحطة نور؟"
+    assert "sentence_baseline" not in loaded.retrieve(question)[0].scores
+    config = loaded.retriever.config
+    config.baseline_min_sentences, config.baseline_min_chunks = 5, 5
+    top = loaded.retrieve(question)[0]
+    assert top.scores["sentence_baseline"] < top.scores["sentence"]
+    assert top.scores["dense_baseline"] < top.scores["dense"]
+    assert every_sentence_scored(top)
+    answer = loaded.ask(question)
+    assert not answer.abstained and "٥٨٠ ميغاواط" in answer.text
+    assert loaded.ask("ما هي عاصمة اليابان؟").abstained
+    assert loaded.ask("What is the boiling point of mercury?").abstained
+
+
+def every_sentence_scored(passage) -> bool:
+    """Every quotable sentence of the passage came with its similarity from the retriever."""
+    from qa.extractive import sentences_of
+
+    spans = {(passage.start + s.start, passage.start + s.end) for s in sentences_of([passage])}
+    return spans == {(s, e) for s, e, _ in passage.sentences}
+
+
 def _sentence(passage: int, index: int, score: float) -> Sentence:
     return Sentence(passage, index, index * 10, index * 10 + 9, f"s{passage}.{index}", score=score)
 
