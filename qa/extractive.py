@@ -10,14 +10,16 @@ Two small models, both fitted on data by ``isnad calibrate`` and stored in
   the other sentences, the IDF-weighted share of the question's terms in it and around it,
   its passage's rank, whether a "how many / when" question meets a number, ...) and a logistic
   model trained to tell the sentences that hold the answer scores them; the best three are
-  quoted, in reading order;
+  quoted, in reading order, never every cited passage whole (an answer is always shorter than
+  the passages it quotes);
 - whether to answer at all: the passages as a whole are described by ``EVIDENCE_FEATURES``
   (best sentence and passage similarity, best term coverage, and how far the best matches
   stand above the question's baseline, the median similarity of its candidates in this
   store) and a second logistic model, trained on answerable questions against the same
   questions put to the wrong articles, gives the evidence. One model and threshold for a
   question in the articles' own script, one across scripts (similarities run lower across
-  languages and no term can match).
+  languages and no term can match), each also fitted without the baselines for stores too
+  small to have them.
 """
 from __future__ import annotations
 
