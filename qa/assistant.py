@@ -26,7 +26,7 @@ from .condense import History, LLMCondenser, condense_heuristic
 from .extractive import Calibration, ExtractiveAnswerer
 from .language import llm_fallback_notice
 from .llm import LLMAnswerer, LLMUnavailable, chat_model_from_settings
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .uploads import save_upload
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class Assistant:
         self._chat_model = chat_model
         self._store: ArticleStore | None = None
         self._retriever: HybridRetriever | None = None
+        self._calibration: Calibration | None = None
         self._lock = threading.RLock()
 
     # -- wiring -------------------------------------------------------------------------
@@ -109,8 +110,23 @@ class Assistant:
             return self._chat_model
 
     @property
+    def calibration(self) -> Calibration:
+        """The extractive answerer's models: ``ISNAD_CALIBRATION`` if set, else the bundled ones."""
+        with self._lock:
+            if self._calibration is None:
+                path = self.settings.calibration
+                if path is None:
+                    self._calibration = Calibration.bundled()
+                else:
+                    try:
+                        self._calibration = Calibration.load(path)
+                    except (OSError, ValueError) as err:
+                        raise SettingsError(f"ISNAD_CALIBRATION={path}: {err}") from None
+            return self._calibration
+
+    @property
     def extractive(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(Calibration.bundled(), idf=self.retriever.lexical.idf,
+        return ExtractiveAnswerer(self.calibration, idf=self.retriever.lexical.idf,
                                   embed_query=self.embedder.embed_queries, embed_passages=self.embedder.embed_passages)
 
     def _seed(self, store: ArticleStore) -> None:

@@ -88,7 +88,8 @@ def _cmd_calibrate(bot: Assistant, args: argparse.Namespace) -> int:
                        answer_rate=args.answer_rate, max_wrong=args.max_wrong)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     if args.write:
-        print(f"wrote {write(result)}", file=sys.stderr)
+        # ISNAD_CALIBRATION names the user's own file; without it, the bundled one is refitted.
+        print(f"wrote {write(result, bot.settings.calibration)}", file=sys.stderr)
     return 0
 
 
@@ -99,6 +100,7 @@ def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.app import serve
 
+    bot.calibration  # noqa: B018 - a bad ISNAD_CALIBRATION fails here, not at the first question
     serve(bot, host=args.host or bot.settings.host, port=args.port or bot.settings.port)
     return 0
 
@@ -177,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of answerable questions the abstain threshold must answer (default 0.93)")
     p.add_argument("--max-wrong", type=float, default=0.2,
                    help="most wrong-article questions it may answer; caps --answer-rate (default 0.2)")
-    p.add_argument("--write", action="store_true", help="store the models in qa/calibration.json")
+    p.add_argument("--write", action="store_true",
+                   help="store the models in $ISNAD_CALIBRATION (default: the bundled qa/calibration.json)")
     p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("bench", help="benchmarks against a running app")

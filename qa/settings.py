@@ -12,6 +12,7 @@ and passed down; no other module reads the environment.
 | ISNAD_CHUNK_SIZE, ISNAD_CHUNK_OVERLAP | chunk budget and overlap, characters | 1200, 200 |
 | ISNAD_MAX_FILE_MB | largest file ingest accepts | 25 |
 | ISNAD_TOP_K | passages retrieved per question | 5 |
+| ISNAD_CALIBRATION | the extractive answerer's fitted models (``isnad calibrate --write`` writes here) | the bundled ``qa/calibration.json`` |
 | ISNAD_SEED | ingest the bundled article into an empty store (``0`` to disable) | 1 |
 | ISNAD_ANSWERER | ``extractive`` (no LLM) or ``llm`` | ``extractive`` |
 | ISNAD_LLM_BASE_URL, ISNAD_LLM_MODEL, ISNAD_LLM_API_KEY | an OpenAI-compatible endpoint | unset |
@@ -112,6 +113,7 @@ class Settings:
     chunk_overlap: int = 200
     max_file_mb: int = 25
     top_k: int = 5
+    calibration: Path | None = None
     seed: bool = True
     answerer: str = "extractive"
     llm_base_url: str | None = None
@@ -141,6 +143,7 @@ class Settings:
             chunk_overlap=_int(env, "ISNAD_CHUNK_OVERLAP", 200, 0),
             max_file_mb=_int(env, "ISNAD_MAX_FILE_MB", 25, 1),
             top_k=_int(env, "ISNAD_TOP_K", 5, 1),
+            calibration=Path(env["ISNAD_CALIBRATION"]).expanduser() if _opt(env, "ISNAD_CALIBRATION") else None,
             seed=_bool(env, "ISNAD_SEED", True),
             answerer=(env.get("ISNAD_ANSWERER") or "extractive").strip().lower(),
             llm_base_url=_opt(env, "ISNAD_LLM_BASE_URL"),

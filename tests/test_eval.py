@@ -1,5 +1,6 @@
 """`isnad eval` and `isnad calibrate` on small slices of the shared sets (real files, real stores)."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,3 +107,33 @@ def test_answer_holds_gold_needs_the_gold_paragraph_for_short_answers():
     assert answer_holds_gold("خمسة 5 [1]", ["p0-0"], q)
     assert not answer_holds_gold("خمسة 5 [1]", ["p3-1"], q)
     assert answer_holds_gold("ناصر بوريطة [2]", ["p9-9"], Question("2", "?", ["ناصر بوريطة"], "p0-0", "t"))
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_a_users_own_calibration_is_used_and_a_bad_one_named(settings, e5, tmp_path):
+    import dataclasses
+
+    from qa import Assistant
+    from qa.settings import Settings, SettingsError
+
+    bundled = json.loads((Path(__file__).parents[1] / "qa/calibration.json").read_text(encoding="utf-8"))
+    strict = json.loads(json.dumps(bundled))
+    for relation in ("same", "cross"):  # a calibration that never has enough evidence
+        strict["evidence"][relation]["threshold"] = 1e9
+        strict["evidence"][relation]["without_baseline"]["threshold"] = 1e9
+    own = tmp_path / "mine.json"
+    own.write_text(json.dumps(strict), encoding="utf-8")
+    assert Settings.from_env({"ISNAD_CALIBRATION": str(own)}).calibration == own
+
+    settings = dataclasses.replace(settings, seed=True)
+    question = "من ترأس الحوار الإستراتيجي؟"
+    assert not Assistant(settings, embedder=e5).ask(question).abstained
+    mine = Assistant(dataclasses.replace(settings, calibration=own), embedder=e5)
+    assert mine.ask(question).abstained, "the user's calibration decides"
+
+    own.write_text("{}", encoding="utf-8")
+    with pytest.raises(SettingsError, match="ISNAD_CALIBRATION=.*isnad calibrate"):
+        Assistant(dataclasses.replace(settings, calibration=own), embedder=e5).ask(question)
+    missing = tmp_path / "nope.json"
+    with pytest.raises(SettingsError, match="nope.json"):
+        Assistant(dataclasses.replace(settings, calibration=missing), embedder=e5).ask(question)
