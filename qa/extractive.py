@@ -27,6 +27,7 @@ import json
 import math
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -314,9 +315,7 @@ class ExtractiveAnswerer:
         rank = np.empty(len(sims))
         rank[np.argsort(-sims, kind="stable")] = np.arange(len(sims))
         number_question = bool(_NUMBER_QUESTION.search(question))
-        counts: dict[int, int] = {}
-        for s in sentences:
-            counts[s.passage] = counts.get(s.passage, 0) + 1
+        counts = Counter(s.passage for s in sentences)
         for i, (s, st) in enumerate(zip(sentences, sentence_terms)):
             neighbours = [sentences[j].similarity for j in (i - 1, i + 1)
                           if 0 <= j < len(sentences) and sentences[j].passage == s.passage]
@@ -384,14 +383,10 @@ class ExtractiveAnswerer:
         """The best ``max_sentences`` sentences, so long as the answer stays shorter than the
         passages it quotes: when they would quote every cited passage whole (a short passage),
         the weakest gives way to the next best sentence that keeps the answer shorter."""
-        per_passage: dict[int, int] = {}
-        for s in sentences:
-            per_passage[s.passage] = per_passage.get(s.passage, 0) + 1
+        per_passage = Counter(s.passage for s in sentences)
 
         def quotes_all(chosen: list[Sentence]) -> bool:
-            taken: dict[int, int] = {}
-            for s in chosen:
-                taken[s.passage] = taken.get(s.passage, 0) + 1
+            taken = Counter(s.passage for s in chosen)
             return all(n == per_passage[p] for p, n in taken.items())
 
         ranked = sorted(sentences, key=lambda s: -s.score)
