@@ -8,9 +8,10 @@ of it, so a file that fails leaves nothing half-written.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +24,8 @@ from .errors import IngestError
 from .loaders import LOADERS, LoadResult
 
 DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 class ArticleSink(Protocol):
@@ -52,6 +55,8 @@ class IngestReport:
     seconds: float = 0.0
     errors: list[IngestError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Ids of the articles now stored from this run: written, or found unchanged.
+    article_ids: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -120,7 +125,15 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadResult
         data = path.read_bytes()
     except OSError as err:
         raise IngestError(path, f"cannot read the file ({err.strerror or err})") from None
-    return LOADERS[path.suffix.lower()](path, data)
+    try:
+        return LOADERS[path.suffix.lower()](path, data)
+    except IngestError:
+        raise
+    except RecursionError:
+        raise IngestError(path, "the file is nested too deeply to read") from None
+    except Exception as err:  # noqa: BLE001 - one unreadable file must never stop the others
+        log.warning("loader failed on %s", path, exc_info=True)
+        raise IngestError(path, f"the file could not be read ({type(err).__name__})") from None
 
 
 def chunking_version(article: Article, options: ChunkingOptions) -> str:
@@ -141,11 +154,15 @@ class _Pending:
 class Ingestor:
     """Runs the pipeline for one call: files → loaders → chunker → sink, in batches."""
 
-    def __init__(self, sink: ArticleSink, options: ChunkingOptions, max_file_bytes: int, batch_chunks: int):
+    def __init__(self, sink: ArticleSink, options: ChunkingOptions, max_file_bytes: int, batch_chunks: int,
+                 max_article_chars: int | None = None, on_chunks: Callable[[int], None] | None = None):
         self.sink = sink
         self.options = options
         self.max_file_bytes = max_file_bytes
         self.batch_chunks = batch_chunks
+        self.max_article_chars = max_article_chars
+        # Told the number of chunks about to be embedded, before each write (progress for uploads).
+        self.on_chunks = on_chunks
         self.report = IngestReport()
         self.pending = _Pending()
         self._source_of: dict[str, str] = {}
@@ -162,8 +179,15 @@ class Ingestor:
             version = chunking_version(article, self.options)
             if one_per_file and article.source:
                 self.pending.replacements.append((article.source, article.id))
+            if self.max_article_chars is not None and len(article.text) > self.max_article_chars:
+                self.report.errors.append(IngestError(
+                    article.source or article.id,
+                    f"the article is too long ({len(article.text):,} characters; the limit is "
+                    f"{self.max_article_chars:,}, ISNAD_MAX_ARTICLE_CHARS)"))
+                continue
             if known.get(article.id) == version:
                 self.report.unchanged += 1
+                self.report.article_ids.append(article.id)
                 continue
             chunks = chunk_article(article, self.options)
             if not chunks:
@@ -178,6 +202,8 @@ class Ingestor:
     def flush(self) -> None:
         pending, self.pending = self.pending, _Pending()
         if pending.items:
+            if self.on_chunks is not None:
+                self.on_chunks(pending.chunks)
             failures = dict(self.sink.write(pending.items))
             for article, chunks, _ in pending.items:
                 if article.id in failures:
@@ -186,6 +212,7 @@ class Ingestor:
                 else:
                     self.report.written += 1
                     self.report.chunks += len(chunks)
+                    self.report.article_ids.append(article.id)
         for source, article_id in pending.replacements:
             self.report.replaced += self.sink.remove_other_articles_from_source(source, article_id)
 
@@ -218,9 +245,12 @@ def ingest_paths(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     batch_chunks: int = 64,
     progress: bool | None = None,
+    max_article_chars: int | None = None,
+    on_chunks: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    """Ingest files and folders (recursively) into ``sink``; bad files are reported, not raised."""
-    ingestor = Ingestor(sink, options or ChunkingOptions(), max_file_bytes, batch_chunks)
+    """Ingest files and folders (recursively) into ``sink``; bad files are reported, not raised.
+    ``max_article_chars`` refuses longer articles (uploads); ``on_chunks`` hears of each write."""
+    ingestor = Ingestor(sink, options or ChunkingOptions(), max_file_bytes, batch_chunks, max_article_chars, on_chunks)
     return ingestor.run(paths, progress=progress)
 
 
@@ -230,10 +260,13 @@ def ingest_articles(
     options: ChunkingOptions | None = None,
     *,
     batch_chunks: int = 64,
+    max_article_chars: int | None = None,
+    on_chunks: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Ingest articles already in memory (pasted text, evaluation sets, re-indexing)."""
     started = time.perf_counter()
-    ingestor = Ingestor(sink, options or ChunkingOptions(), DEFAULT_MAX_FILE_BYTES, batch_chunks)
+    ingestor = Ingestor(sink, options or ChunkingOptions(), DEFAULT_MAX_FILE_BYTES, batch_chunks, max_article_chars,
+                        on_chunks)
     for start in range(0, len(articles), 256):
         ingestor.add_articles(articles[start : start + 256], one_per_file=False)
     ingestor.flush()

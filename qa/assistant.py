@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from .extractive import Calibration, ExtractiveAnswerer
 from .language import llm_fallback_notice
 from .llm import LLMAnswerer, LLMUnavailable, chat_model_from_settings
 from .settings import Settings, SettingsError
-from .uploads import save_upload
+from .uploads import discard_upload, save_upload, sweep_uploads
 
 log = logging.getLogger(__name__)
 
@@ -146,24 +146,50 @@ class Assistant:
         )
 
     def ingest_text(self, text: str, title: str, *, article_id: str | None = None, url: str | None = None,
-                    published: str | None = None) -> IngestReport:
+                    published: str | None = None, max_article_chars: int | None = None,
+                    on_chunks: Callable[[int], None] | None = None) -> IngestReport:
         """Ingest one article given as text (pasted, or from another program)."""
         text = text.replace("\r\n", "\n").strip()
         if not text:
             raise ValueError("the article text is empty")
         article = Article(id=article_id or content_id(text), title=title.strip() or "untitled", text=text,
                           source="", format="text", url=url, published=published)
-        return ingest_articles([article], self.store, self.settings.chunking)
+        return ingest_articles([article], self.store, self.settings.chunking, max_article_chars=max_article_chars,
+                               on_chunks=on_chunks)
 
-    def ingest_upload(self, name: str, chunks: Iterable[bytes]) -> IngestReport:
-        """Store an uploaded file under ``data_dir/uploads`` and ingest it. Raises
-        :class:`qa.uploads.UploadRefused` (a ``ValueError``) for a refused upload; a file that
-        cannot be read is in ``report.errors`` and its copy is deleted."""
-        path = save_upload(self.settings.data_dir / "uploads", name, chunks, self.settings.max_file_bytes)
-        report = self.ingest([path], progress=False)
-        if not report.ok:
-            path.unlink(missing_ok=True)
+    def store_upload(self, name: str, chunks: Iterable[bytes]) -> Path:
+        """Keep an uploaded file in a folder of its own under ``data_dir/uploads``. Raises
+        :class:`qa.uploads.UploadRefused` (a ``ValueError``) for a refused upload."""
+        return save_upload(self.uploads_dir, name, chunks, self.settings.max_file_bytes)
+
+    def ingest_stored_upload(self, path: Path, *, replace: str | None = None,
+                             on_chunks: Callable[[int], None] | None = None) -> IngestReport:
+        """Ingest a file kept by :meth:`store_upload`, with the uploads' article size limit.
+        Records that fail are in ``report.errors``; the good ones are stored. A file from which
+        nothing new was stored is deleted (no article refers to it); ``replace`` names an article
+        to remove once the new one is stored."""
+        report = ingest_paths([path], self.store, self.settings.chunking, max_file_bytes=self.settings.max_file_bytes,
+                              progress=False, max_article_chars=self.settings.max_article_chars, on_chunks=on_chunks)
+        if not report.written:
+            discard_upload(path)
+        elif replace is not None and replace not in report.article_ids and self.remove(replace):
+            report.replaced += 1
         return report
+
+    def ingest_upload(self, name: str, chunks: Iterable[bytes], *, replace: str | None = None) -> IngestReport:
+        """:meth:`store_upload` then :meth:`ingest_stored_upload`, in this thread."""
+        return self.ingest_stored_upload(self.store_upload(name, chunks), replace=replace)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.data_dir / "uploads"
+
+    def sweep_uploads(self) -> list[Path]:
+        """Remove upload files that no article refers to (left by a process killed mid-upload).
+        On a Chroma server another app may be ingesting its upload right now: spare young files."""
+        referenced = {a.source for a in self.list_articles() if a.source}
+        older_than = 3600.0 if self.settings.chroma_host else 0.0
+        return sweep_uploads(self.uploads_dir, referenced, older_than=older_than)
 
     def list_articles(self) -> list[ArticleInfo]:
         return self.store.list_articles()
@@ -175,7 +201,7 @@ class Assistant:
         retriever.lexical.sync(store)
         return {
             "status": "ok",
-            "store": store.config.describe(),
+            "store": store.config.describe(location=False),
             "articles": store.count_articles(),
             "chunks": store.count_chunks(),
             "lexical_chunks": len(retriever.lexical),

@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -94,14 +95,14 @@ def _cmd_calibrate(bot: Assistant, args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
-    # Gradio reads these when imported: uploads stay in the data dir, and no usage analytics
-    # are sent anywhere.
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(bot.settings.data_dir / "gradio-tmp"))
+    # Gradio reads this when imported: no usage analytics are sent anywhere.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.app import serve
 
     bot.calibration  # noqa: B018 - a bad ISNAD_CALIBRATION fails here, not at the first question
-    serve(bot, host=args.host or bot.settings.host, port=args.port or bot.settings.port)
+    if args.host or args.port:  # the flags win, also for the host names the app answers to
+        bot.settings = replace(bot.settings, host=args.host or bot.settings.host, port=args.port or bot.settings.port)
+    serve(bot, host=bot.settings.host, port=bot.settings.port)
     return 0
 
 

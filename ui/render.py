@@ -7,8 +7,19 @@ renders it as text, never as markup.
 from __future__ import annotations
 
 import html
+import re
 
 from qa.citations import MARKER
+
+# Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) in an article can make
+# "\u202efdp.exe" display as "exe.pdf". They are dropped from what the page shows; the stored
+# text keeps them. (Marks U+200E/U+200F only set direction, and stay.)
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """Text as the page displays it: escaped, with bidi controls dropped."""
+    return html.escape(_BIDI_CONTROLS.sub("", text))
 # How much article text to show around a passage (news articles are short; this bounds the rest).
 CONTEXT_CHARS = 4000
 
@@ -17,16 +28,16 @@ def answer_html(text: str, turn: int) -> str:
     """An answer as HTML: escaped text, ``[n]`` as links to source ``n`` of answer ``turn``."""
     parts, last = [], 0
     for m in MARKER.finditer(text):
-        parts.append(html.escape(text[last:m.start()]))
+        parts.append(shown(text[last:m.start()]))
         n = m.group(1)
         parts.append(f'<a class="isnad-cite" href="#isnad-src-{turn}-{n}">[{n}]</a>')
         last = m.end()
-    parts.append(html.escape(text[last:]))
+    parts.append(shown(text[last:]))
     return f'<div dir="auto" class="isnad-answer">{"".join(parts)}</div>'
 
 
 def question_html(text: str) -> str:
-    return f'<div dir="auto">{html.escape(text)}</div>'
+    return f'<div dir="auto">{shown(text)}</div>'
 
 
 def _span(text: str, start: int, end: int, quotes: list[tuple[int, int]], clause: tuple[int, int] | None) -> str:
@@ -36,7 +47,7 @@ def _span(text: str, start: int, end: int, quotes: list[tuple[int, int]], clause
     cuts = sorted({lo, hi, start, end, *(x for q in quotes for x in q), *(clause or ())})
     out = ["…" if lo > 0 else ""]
     for a, b in zip(cuts, cuts[1:]):
-        piece = html.escape(text[a:b])
+        piece = shown(text[a:b])
         if clause and clause[0] <= a and b <= clause[1]:
             piece = f"<strong>{piece}</strong>"
         if any(q0 <= a and b <= q1 for q0, q1 in quotes):
@@ -71,15 +82,15 @@ def sources_html(turns: list[dict], article_text) -> str:
             if not quotes and c.get("quote_start") is not None:
                 quotes = [(c["quote_start"], c["quote_end"])]
             clause = (c["clause_start"], c["clause_end"]) if c.get("clause_start") is not None else None
-            body = _span(text, c["start"], c["end"], quotes, clause) if text is not None else html.escape(c["text"])
+            body = _span(text, c["start"], c["end"], quotes, clause) if text is not None else shown(c["text"])
             page = f" · page {c['page']}" if c.get("page") else ""
             items.append(
                 f'<details class="isnad-source" id="isnad-src-{turn}-{n}" data-n="{n}">'
-                f'<summary dir="auto"><b>[{n}]</b> {html.escape(c["title"])}{page} · {c["score"]:.2f}</summary>'
+                f'<summary dir="auto"><b>[{n}]</b> {shown(c["title"])}{page} · {c["score"]:.2f}</summary>'
                 f'<div class="isnad-article" dir="auto">{body}</div></details>'
             )
         hidden = "" if turn == len(turns) - 1 else " hidden"
-        heading = html.escape(data.get("question", ""))
+        heading = shown(data.get("question", ""))
         empty = '<p dir="auto">لا مصادر · no sources</p>' if not items else ""
         blocks.append(f'<section class="isnad-turn" data-turn="{turn}"{hidden}><h4 dir="auto">{heading}</h4>'
                       f'{"".join(items)}{empty}</section>')

@@ -1,92 +1,352 @@
-"""Who may call the app: allowed browser origins (CORS) and optional login.
+"""One guard in front of every route of the app: the HTTP API, the widget script, the login
+routes and everything the mounted Gradio page serves. A route added later is behind it without
+anyone remembering to put it there, because the guard is ASGI middleware around the whole app,
+not a decorator per route.
 
-- Origins: a page on another origin may call ``/api`` only if its origin is listed in
-  ``ISNAD_ALLOWED_ORIGINS``. CORS headers tell browsers so; requests from other origins are
-  also refused outright (403), so a disallowed page cannot even trigger work.
-- Login: ``ISNAD_AUTH`` users log in to the page (Gradio's form) and call the API with HTTP
-  Basic; or, behind an SSO proxy, ``ISNAD_AUTH_HEADER`` names the header that carries the user.
+For each request, in order:
+
+1. ``Host`` must name a host the operator configured (:attr:`qa.Settings.allowed_hosts`):
+   a page on ``evil.example`` that re-points its DNS at this server (DNS rebinding) is refused.
+2. ``Origin``, when a browser sends one, must be this app's own origin, or (for ``/api/`` only)
+   one of ``ISNAD_ALLOWED_ORIGINS``: another site cannot make a logged-in browser do anything here.
+3. With ``ISNAD_AUTH`` or ``ISNAD_AUTH_HEADER`` set, every route but :data:`PUBLIC_ROUTES` needs
+   a user: the session cookie of the login page, HTTP Basic, or the SSO proxy's header. Failed
+   passwords are throttled per client address.
+4. Bodies are bounded before they are parsed: a declared ``Content-Length`` over the limit is a
+   413 at once, a body that grows past it while streaming is cut off, and a client that stops
+   sending mid-body is timed out (408).
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import hashlib
+import hmac
+import json
+import logging
 import secrets
+import threading
+import time
+from collections import deque
+from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 
 from qa import Settings
+from qa.settings import host_name
 
-API_PREFIXES = ("/api/",)
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "isnad_session"
+SESSION_SECONDS = 12 * 3600
+# Reachable without a user even when a login is configured: the login form itself, and the
+# widget's script (code only, no data: host pages load it before anyone has logged in).
+PUBLIC_ROUTES = frozenset({("GET", "/login"), ("POST", "/login"), ("GET", "/logout"), ("GET", "/widget.js")})
+# Routes whose body is a file: they take up to ISNAD_MAX_FILE_MB instead of ISNAD_MAX_REQUEST_KB.
+FILE_ROUTES = frozenset({("POST", "/api/articles"), ("POST", "/gradio_api/upload")})
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _same_origin(request: Request, origin: str) -> bool:
-    host = request.headers.get("host", "")
-    return origin in (f"http://{host}", f"https://{host}")
+class RateLimiter:
+    """At most ``limit`` events per key in any ``window`` seconds (a sliding window)."""
+
+    def __init__(self, limit: int, window: float = 60.0):
+        self.limit, self.window = limit, window
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        events = self._events.setdefault(key, deque())
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        return events
+
+    def retry_after(self, key: str) -> int:
+        """Seconds until ``key`` may act again; 0 when it may act now."""
+        now = time.monotonic()
+        with self._lock:
+            events = self._recent(key, now)
+            if len(events) < self.limit:
+                return 0
+            return max(1, int(events[0] + self.window - now + 1))
+
+    def record(self, key: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._recent(key, now).append(now)
+            if len(self._events) > 10_000:  # forget idle clients rather than grow without bound
+                for idle in [k for k, v in self._events.items() if not v]:
+                    del self._events[idle]
 
 
-def _basic_user(request: Request, users: dict[str, str]) -> str | None:
-    header = request.headers.get("authorization", "")
+class Sessions:
+    """Signed session cookies: ``user.expiry.signature``. Nothing is kept in memory, so several
+    app workers sharing a data dir accept each other's cookies; the signature covers a hash of
+    the user's password, so changing a password ends that user's sessions."""
+
+    def __init__(self, secret: bytes, users: dict[str, str]):
+        self.secret, self.users = secret, users
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Sessions:
+        path = settings.data_dir / "session-secret"
+        return cls(_read_or_create_secret(path), dict(settings.auth))
+
+    def _sign(self, user: str, expires: int) -> str:
+        password_hash = hashlib.sha256(self.users.get(user, "").encode()).hexdigest()
+        mac = hmac.new(self.secret, f"{user}\n{expires}\n{password_hash}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+    def issue(self, user: str) -> str:
+        expires = int(time.time()) + SESSION_SECONDS
+        name = base64.urlsafe_b64encode(user.encode()).decode().rstrip("=")
+        return f"{name}.{expires}.{self._sign(user, expires)}"
+
+    def user_of(self, token: str | None) -> str | None:
+        if not token or token.count(".") != 2:
+            return None
+        name, expires, signature = token.split(".")
+        try:
+            user = base64.urlsafe_b64decode(name + "=" * (-len(name) % 4)).decode()
+            expiry = int(expires)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        if user not in self.users or expiry < time.time():
+            return None
+        return user if hmac.compare_digest(signature, self._sign(user, expiry)) else None
+
+    def check_password(self, user: str, password: str) -> bool:
+        expected = self.users.get(user)
+        # Compare against something even for unknown users, so timing does not tell them apart.
+        ok = hmac.compare_digest((expected or "\0").encode(), password.encode())
+        return expected is not None and ok
+
+
+def _read_or_create_secret(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    try:
+        with open(path, "xb") as f:  # another worker may create it at the same moment: theirs wins
+            f.write(secret)
+        path.chmod(0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    return secret
+
+
+def client_address(scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def basic_credentials(headers: Headers) -> tuple[str, str] | None:
+    header = headers.get("authorization", "")
     if not header.lower().startswith("basic "):
         return None
     try:
-        user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+        user, sep, password = base64.b64decode(header[6:], validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    expected = users.get(user)
-    if expected is not None and secrets.compare_digest(expected.encode(), password.encode()):
+    return (user, password) if sep else None
+
+
+class Refusal(Exception):
+    """The guard says no: a status, a message for the client, extra headers."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+class Guard:
+    """The ASGI middleware described in the module docstring."""
+
+    def __init__(self, app, settings: Settings, sessions: Sessions | None, login_failures: RateLimiter):
+        self.app = app
+        self.settings = settings
+        self.hosts = settings.allowed_hosts
+        self.allowed_origins = set(settings.allowed_origins)
+        self.sessions = sessions
+        self.login_failures = login_failures
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+        path = scope["path"]
+        try:
+            self._check_host(headers)
+            self._check_origin(headers, method, path)
+            if method == "OPTIONS" and headers.get("origin"):
+                return await self.app(scope, receive, send)  # CORS preflight, answered by CORSMiddleware
+            user = self._user(scope, headers, method, path)
+            scope.setdefault("state", {})["user"] = user
+            if scope["type"] == "websocket":
+                return await self.app(scope, receive, send)
+            limit = self._body_limit(headers, method, path)
+        except Refusal as refusal:
+            return await self._refuse(scope, send, refusal, headers)
+        await self._call_bounded(scope, receive, send, limit)
+
+    # -- the checks ---------------------------------------------------------------------------
+    def _check_host(self, headers: Headers) -> None:
+        host = host_name(headers.get("host", ""))
+        if host not in self.hosts:
+            raise Refusal(421, f"this server does not answer to the host '{host[:100]}' (its operator can add it to "
+                               "ISNAD_TRUSTED_HOSTS or set ISNAD_PUBLIC_URL)")
+
+    def _check_origin(self, headers: Headers, method: str, path: str) -> None:
+        origin = headers.get("origin")
+        if origin is None:
+            # Browsers send Origin on every cross-origin request that can change state; a
+            # request marked cross-site without it is refused all the same.
+            if method in UNSAFE_METHODS and headers.get("sec-fetch-site") == "cross-site":
+                raise Refusal(403, "cross-site requests are not allowed")
+            return
+        host = headers.get("host", "")
+        if origin in (f"http://{host}", f"https://{host}"):
+            return
+        if path.startswith("/api/") and ("*" in self.allowed_origins or origin in self.allowed_origins):
+            return
+        if path.startswith("/api/"):
+            raise Refusal(403, f"origin {origin[:200]} is not allowed to call this API (its operator can list it in "
+                               "ISNAD_ALLOWED_ORIGINS)")
+        raise Refusal(403, f"origin {origin[:200]} may not use this page: only the app's own pages may")
+
+    def _user(self, scope, headers: Headers, method: str, path: str) -> str | None:
+        settings = self.settings
+        public = (method, path.rstrip("/") or "/") in PUBLIC_ROUTES
+        if settings.auth_header:
+            user = headers.get(settings.auth_header)
+            if not user and not public:
+                raise Refusal(401, f"missing {settings.auth_header} header (set by the SSO proxy)")
+            return user or None
+        if self.sessions is None:
+            return None
+        cookie = _cookie(headers, SESSION_COOKIE)
+        user = self.sessions.user_of(cookie)
+        if user is None and (creds := basic_credentials(headers)) is not None:
+            client = client_address(scope)
+            if wait := self.login_failures.retry_after(client):
+                raise Refusal(429, f"too many failed logins; try again in {wait} s", {"Retry-After": str(wait)})
+            if self.sessions.check_password(*creds):
+                user = creds[0]
+            else:
+                self.login_failures.record(client)
+        if user is None and not public:
+            accepts_html = "text/html" in headers.get("accept", "")
+            if method == "GET" and accepts_html and not path.startswith(("/api/", "/gradio_api/")):
+                raise Refusal(303, "login required", {"Location": "/login?next=" + _quote_path(path)})
+            extra = {} if headers.get("origin") else {"WWW-Authenticate": 'Basic realm="isnad"'}
+            raise Refusal(401, f"login required: sign in at {self._base(headers)}/login first", extra)
         return user
+
+    def _base(self, headers: Headers) -> str:
+        return self.settings.public_url or f"http://{headers.get('host', '')}"
+
+    def _body_limit(self, headers: Headers, method: str, path: str) -> int:
+        files = (method, path.rstrip("/")) in FILE_ROUTES
+        # A file route's body may be multipart: leave room for the form's own bytes around the file.
+        limit = self.settings.max_file_bytes + 64 * 1024 if files else self.settings.max_request_bytes
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise Refusal(400, "Content-Length is not a number")
+            if int(declared) > limit:
+                raise Refusal(413, self._too_large(files))
+        return limit
+
+    # -- bounded bodies ------------------------------------------------------------------------
+    async def _call_bounded(self, scope, receive, send, limit: int) -> None:
+        timeout = float(self.settings.client_timeout)
+        files = (scope["method"], scope["path"].rstrip("/")) in FILE_ROUTES
+        state = {"received": 0, "started": False, "done": False}
+
+        async def bounded_receive():
+            if state["done"]:
+                return await receive()  # after the body: disconnect notices, no deadline
+            try:
+                message = await asyncio.wait_for(receive(), timeout)
+            except asyncio.TimeoutError:
+                raise HTTPException(408, f"the request body stopped arriving for {timeout:.0f} s") from None
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                if state["received"] > limit:
+                    raise HTTPException(413, self._too_large(files))
+                state["done"] = not message.get("more_body", False)
+            return message
+
+        async def tracked_send(message):
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, bounded_receive, tracked_send)
+        except HTTPException as err:
+            if err.status_code not in (408, 413) or state["started"]:
+                raise
+            await self._refuse(scope, send, Refusal(err.status_code, str(err.detail)), Headers(scope=scope))
+
+    def _too_large(self, files: bool) -> str:
+        if files:
+            return f"the file is larger than the upload limit of {self.settings.max_file_bytes / 1e6:.1f} MB (ISNAD_MAX_FILE_MB)"
+        return f"the request body is larger than {self.settings.max_request_kb} KB (ISNAD_MAX_REQUEST_KB)"
+
+    async def _refuse(self, scope, send, refusal: Refusal, headers: Headers) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": refusal.detail[:120]})
+            return
+        body = json.dumps({"detail": refusal.detail}, ensure_ascii=False).encode()
+        response_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        response_headers += [(k.lower().encode(), v.encode()) for k, v in refusal.headers.items()]
+        origin = headers.get("origin")
+        if origin and scope["path"].startswith("/api/") and scope.get("method") != "OPTIONS":
+            # A refusal carries no data, only its reason: the widget on any page may read it, so
+            # it can say "sign in first" (401) or "this page's origin is not allowed" (403).
+            response_headers += [(b"access-control-allow-origin", origin.encode()),
+                                 (b"access-control-allow-credentials", b"true"), (b"vary", b"Origin")]
+        await send({"type": "http.response.start", "status": refusal.status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _cookie(headers: Headers, name: str) -> str | None:
+    for part in headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
     return None
 
 
-class GuardMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app, settings: Settings):
-        super().__init__(app)
-        self.allowed = set(settings.allowed_origins)
-        self.users = dict(settings.auth)
-        self.auth_header = settings.auth_header
+def _quote_path(path: str) -> str:
+    from urllib.parse import quote
 
-    async def dispatch(self, request: Request, call_next):
-        if not request.url.path.startswith(API_PREFIXES):
-            return await call_next(request)
-        origin = request.headers.get("origin")
-        if origin and "*" not in self.allowed and origin not in self.allowed and not _same_origin(request, origin):
-            return JSONResponse({"detail": f"origin {origin} is not allowed to call this API"}, status_code=403)
-        if request.method == "OPTIONS":
-            return await call_next(request)  # CORS preflight: answered by the CORS middleware
-        if self.auth_header:
-            user = request.headers.get(self.auth_header)
-            if not user:
-                return JSONResponse({"detail": f"missing {self.auth_header} header (set by the SSO proxy)"}, status_code=401)
-            request.state.user = user
-        elif self.users:
-            user = _basic_user(request, self.users)
-            if user is None:
-                return JSONResponse({"detail": "login required"}, status_code=401,
-                                    headers={"WWW-Authenticate": 'Basic realm="isnad"'})
-            request.state.user = user
-        return await call_next(request)
+    return quote(path, safe="/")
 
 
-def install_security(app: FastAPI, settings: Settings) -> None:
+def install_security(app: FastAPI, settings: Settings, sessions: Sessions | None, login_failures: RateLimiter) -> None:
+    """Put the guard (and CORS for the allowed origins) around the whole of ``app``, mounted
+    apps included. ``sessions``: the login's cookie signer (None when no login is configured)."""
     # Added last = runs first: the guard refuses before CORS decorates the response.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.allowed_origins),
         allow_credentials="*" not in settings.allowed_origins,
-        allow_methods=["GET", "POST"],
+        allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Content-Type", "Authorization"],
     )
-    app.add_middleware(GuardMiddleware, settings=settings)
+    app.add_middleware(Guard, settings=settings, sessions=sessions, login_failures=login_failures)
 
 
-def gradio_auth(settings: Settings):
-    """The ``auth``/``auth_dependency`` pair for mounting the Gradio page."""
-    if settings.auth_header:
-        header = settings.auth_header
-        return None, (lambda request: request.headers.get(header))
-    if settings.auth:
-        return list(settings.auth), None
-    return None, None
+def gradio_user(request) -> str | None:
+    """Gradio's ``auth_dependency``: the user the guard already established for this request."""
+    return request.scope.get("state", {}).get("user")

@@ -79,10 +79,14 @@ class StoreConfig:
     def is_server(self) -> bool:
         return bool(self.chroma_host)
 
-    def describe(self) -> str:
+    def describe(self, *, location: bool = True) -> str:
+        """What and where the store is; without ``location`` (for web clients), no server
+        address and no path of this machine."""
         if self.is_server:
-            return f"Chroma server {self.chroma_host}:{self.chroma_port}, collection '{self.collection}'"
-        return f"embedded Chroma at {self.data_dir / 'chroma'}, collection '{self.collection}'"
+            where = f" {self.chroma_host}:{self.chroma_port}" if location else ""
+            return f"Chroma server{where}, collection '{self.collection}'"
+        where = f" at {self.data_dir / 'chroma'}" if location else ""
+        return f"embedded Chroma{where}, collection '{self.collection}'"
 
 
 @dataclass

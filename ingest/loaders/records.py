@@ -13,6 +13,8 @@ from ..article import Article, content_id
 from ..errors import IngestError
 from .base import LoadResult, decode_text
 
+MAX_ID_CHARS = 200
+
 
 def _optional_str(value: Any, name: str) -> str | None:
     if value is None or value == "":
@@ -30,6 +32,8 @@ def _article(path: Path, record: Any) -> Article:
         raise ValueError("missing or empty 'text'")
     text = text.replace("\r\n", "\n").strip()
     given_id = _optional_str(record.get("id"), "id")
+    if given_id is not None and len(given_id) > MAX_ID_CHARS:
+        raise ValueError(f"'id' is too long ({len(given_id)} characters; the limit is {MAX_ID_CHARS})")
     title = _optional_str(record.get("title"), "title") or given_id or path.stem
     return Article(
         id=given_id.strip() if given_id else content_id(text),
@@ -54,12 +58,26 @@ def _collect(path: Path, records: list[tuple[str, Any]]) -> LoadResult:
     return result
 
 
+def _parse(text: str, *, where: bool = True) -> Any:
+    """``json.loads`` with every way it can fail as a ``ValueError`` that says why in plain words:
+    deep nesting (a ``RecursionError``) and numbers too long for Python's int conversion included."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        at = f" (line {err.lineno}, column {err.colno})" if where else ""
+        raise ValueError(f"invalid JSON: {err.msg}{at}") from None
+    except RecursionError:
+        raise ValueError("invalid JSON: nested too deeply") from None
+    except ValueError:
+        raise ValueError("invalid JSON: a number is too long") from None
+
+
 def load_json(path: Path, data: bytes) -> LoadResult:
     raw = decode_text(path, data)
     try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise IngestError(path, f"invalid JSON: {err}") from None
+        doc = _parse(raw)
+    except ValueError as err:
+        raise IngestError(path, str(err)) from None
     if isinstance(doc, dict) and isinstance(doc.get("articles"), list):
         doc = doc["articles"]
     items = doc if isinstance(doc, list) else [doc]
@@ -74,9 +92,9 @@ def load_jsonl(path: Path, data: bytes) -> LoadResult:
         if not line.strip():
             continue
         try:
-            records.append((f"line {lineno}", json.loads(line)))
-        except json.JSONDecodeError as err:
-            bad.append(IngestError(f"{path} (line {lineno})", f"invalid JSON: {err.msg}"))
+            records.append((f"line {lineno}", _parse(line, where=False)))
+        except ValueError as err:
+            bad.append(IngestError(f"{path} (line {lineno})", str(err)))
     if not records and bad:
         raise IngestError(path, f"no valid JSON lines ({len(bad)} invalid)")
     result = _collect(path, records)

@@ -17,12 +17,18 @@
   var lang = (script.getAttribute("data-lang") || document.documentElement.lang || "ar").slice(0, 2);
   var title = script.getAttribute("data-title") || (lang === "ar" ? "إسناد" : "isnad");
   var rtl = lang === "ar";
+  var EN = { open: "Ask", placeholder: "Ask a question…", send: "Send", sources: "Sources", error: "Could not reach the assistant: ", close: "Close",
+    login: "Sign in to the assistant first, then ask again: ",
+    origin: "This page is not allowed to use the assistant. Its administrator must add this page's origin (" + location.origin + ") to ISNAD_ALLOWED_ORIGINS." };
   var T = {
-    ar: { open: "اسأل", placeholder: "اكتب سؤالك…", send: "أرسل", sources: "المصادر", error: "تعذر الاتصال: ", close: "إغلاق" },
-    en: { open: "Ask", placeholder: "Ask a question…", send: "Send", sources: "Sources", error: "Could not reach the assistant: ", close: "Close" },
-    fr: { open: "Demander", placeholder: "Posez une question…", send: "Envoyer", sources: "Sources", error: "Connexion impossible : ", close: "Fermer" }
-  }[lang] || null;
-  if (!T) T = { open: "Ask", placeholder: "Ask a question…", send: "Send", sources: "Sources", error: "Could not reach the assistant: ", close: "Close" };
+    ar: { open: "اسأل", placeholder: "اكتب سؤالك…", send: "أرسل", sources: "المصادر", error: "تعذر الاتصال: ", close: "إغلاق",
+      login: "سجّل الدخول إلى المساعد أولا ثم أعد السؤال: ",
+      origin: "لا يُسمح لهذه الصفحة باستعمال المساعد. على مسؤول الخادم إضافة أصلها (" + location.origin + ") إلى ISNAD_ALLOWED_ORIGINS." },
+    en: EN,
+    fr: { open: "Demander", placeholder: "Posez une question…", send: "Envoyer", sources: "Sources", error: "Connexion impossible : ", close: "Fermer",
+      login: "Connectez-vous d'abord à l'assistant, puis reposez la question : ",
+      origin: "Cette page n'est pas autorisée à utiliser l'assistant. Son administrateur doit ajouter son origine (" + location.origin + ") à ISNAD_ALLOWED_ORIGINS." }
+  }[lang] || EN;
 
   var CSS = [
     ":host { all: initial; }",
@@ -50,11 +56,21 @@
     "form button { padding: 8px 14px; border: 0; border-radius: 8px; background: #0f766e; color: #fff; cursor: pointer; }"
   ].join("\n");
 
+  // Bidi embeddings, overrides and isolates in article text could make "\u202efdp.exe" read
+  // "exe.pdf": they are dropped from what the widget shows.
+  function shown(text) {
+    return String(text).replace(/[\u202A-\u202E\u2066-\u2069]/g, "");
+  }
+
   function el(tag, cls, text) {
     var node = document.createElement(tag);
     if (cls) node.className = cls;
-    if (text != null) node.textContent = text;
+    if (text != null) node.textContent = shown(text);
     return node;
+  }
+
+  function textNode(text) {
+    return document.createTextNode(shown(text));
   }
 
   var host = el("div");
@@ -118,11 +134,11 @@
     quotes.forEach(function (q) {
       var s = q[0] - c.start, e = q[1] - c.start;
       if (s < at) return;
-      box.appendChild(document.createTextNode(c.text.slice(at, s)));
+      box.appendChild(textNode(c.text.slice(at, s)));
       box.appendChild(el("mark", null, c.text.slice(s, e)));
       at = e;
     });
-    box.appendChild(document.createTextNode(c.text.slice(at)));
+    box.appendChild(textNode(c.text.slice(at)));
     return box;
   }
 
@@ -133,7 +149,7 @@
     (citations || []).forEach(function (c) { byN[c.n] = c; });
     var re = /\[(\d{1,3})\]/g, last = 0, m;
     while ((m = re.exec(text)) !== null) {
-      node.appendChild(document.createTextNode(text.slice(last, m.index)));
+      node.appendChild(textNode(text.slice(last, m.index)));
       var c = byN[m[1]];
       if (c) {
         var b = el("button", "cite", "[" + m[1] + "]");
@@ -150,11 +166,11 @@
         })(c));
         node.appendChild(b);
       } else {
-        node.appendChild(document.createTextNode(m[0]));
+        node.appendChild(textNode(m[0]));
       }
       last = re.lastIndex;
     }
-    node.appendChild(document.createTextNode(text.slice(last)));
+    node.appendChild(textNode(text.slice(last)));
   }
 
   function addMessage(cls, text) {
@@ -188,7 +204,22 @@
     var finished = false;
     function fail(message) {
       answerNode.className = "msg bot error";
-      answerNode.textContent = T.error + message;
+      answerNode.textContent = shown(T.error + message);
+    }
+    // 401: nobody is signed in to the assistant in this browser; 403: this page's origin is not allowed.
+    function refused(status) {
+      answerNode.className = "msg bot error";
+      answerNode.textContent = "";
+      if (status === 403) {
+        answerNode.appendChild(textNode(T.origin));
+        return;
+      }
+      answerNode.appendChild(textNode(T.login));
+      var link = el("a", null, base + "/login");
+      link.href = base + "/login";
+      link.target = "_blank";
+      link.rel = "noopener";
+      answerNode.appendChild(link);
     }
     fetch(base + "/api/ask/stream", {
       method: "POST",
@@ -196,6 +227,11 @@
       credentials: "include",
       body: JSON.stringify({ question: question, history: history.slice(-4) })
     }).then(function (res) {
+      if (res.status === 401 || res.status === 403) {
+        refused(res.status);
+        finished = true;
+        return;
+      }
       if (!res.ok) {
         return res.text().then(function (body) {
           var detail = body;
@@ -228,7 +264,14 @@
       }
       return pump();
     }).catch(function (err) {
-      fail(err && err.message ? err.message : String(err));
+      // A refused cross-origin request shows up here as a bare network error (its preflight
+      // was refused): a plain GET tells a refusal (401/403, readable) from a real outage.
+      return fetch(base + "/api/health", { credentials: "include" }).then(function (probe) {
+        if (probe.status === 401 || probe.status === 403) refused(probe.status);
+        else fail(err && err.message ? err.message : String(err));
+      }, function () {
+        fail(err && err.message ? err.message : String(err));
+      });
     }).then(function () {
       if (!finished && answerNode.className.indexOf("error") < 0) fail("no answer");
       busy = false;
