@@ -184,12 +184,16 @@ class Assistant:
     def uploads_dir(self) -> Path:
         return self.settings.data_dir / "uploads"
 
-    def sweep_uploads(self) -> list[Path]:
-        """Remove upload files that no article refers to (left by a process killed mid-upload).
-        On a Chroma server another app may be ingesting its upload right now: spare young files."""
-        referenced = {a.source for a in self.list_articles() if a.source}
+    def sweep_uploads(self, scratch: Iterable[Path] = ()) -> list[Path]:
+        """Remove upload files that no article refers to (left by a process killed mid-upload),
+        and everything in the ``scratch`` folders (files a previous run received but never
+        ingested). On a Chroma server another app may be ingesting right now: young files stay."""
         older_than = 3600.0 if self.settings.chroma_host else 0.0
-        return sweep_uploads(self.uploads_dir, referenced, older_than=older_than)
+        referenced = {a.source for a in self.list_articles() if a.source}
+        removed = sweep_uploads(self.uploads_dir, referenced, older_than=older_than)
+        for folder in scratch:
+            removed += sweep_uploads(folder, set(), older_than=older_than)
+        return removed
 
     def list_articles(self) -> list[ArticleInfo]:
         return self.store.list_articles()

@@ -58,7 +58,7 @@ class UploadJob:
         if self.report is not None:
             r = self.report
             body.update(articles=r.articles, written=r.written, unchanged=r.unchanged, chunks=r.chunks,
-                        article_ids=r.article_ids, errors=[err.cause for err in r.errors])
+                        article_ids=r.article_ids, errors=[err.located_cause for err in r.errors])
         if self.error is not None:
             body["errors"] = [self.error]
         if self.replaced is not None:

@@ -24,7 +24,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 XSS_ARTICLE = ('مقال اختبار الأمان عن حديقة الرباط النباتية. '
                'افتتحت حديقة الرباط النباتية <img src=x onerror="window.__pwned=1"> '
-               '<script>window.__pwned=1</script> أمام الزوار يوم السبت.')
+               '<script>window.__pwned=1</script> أمام الزوار يوم السبت مع دليل \u202efdp.exe للزوار.')
 HOST_CSS = "* { color: red !important; font-size: 3px !important; } button { display: none !important; }"
 
 
@@ -172,7 +172,8 @@ def test_upload_tab_ingests_and_reports_errors(page, live, tmp_path):
     page.locator("#isnad-files input[type=file]").set_input_files([str(good), str(bad)])
     page.click("#isnad-add")
     status = page.locator("#isnad-ingest-status")
-    status.locator("li", has_text="broken.txt").wait_for()
+    # Files are ingested in the background, in order; the page follows them until both are done.
+    status.locator("li", has_text="✗ broken.txt").wait_for()
     assert "✓ marrakech-books.txt" in status.inner_text()
     assert "✗ broken.txt" in status.inner_text() and "binary" in status.inner_text()
     page.get_by_role("tab", name="المحادثة · Chat").click()
@@ -249,6 +250,7 @@ def test_markup_in_articles_never_runs(page, live, host_pages):
     assert "<img" in source.inner_text() or "<script>" in source.inner_text()  # shown as text
     page.locator("#isnad-widget >> .source b").first.hover()
     assert page.evaluate("() => window.__pwned") is None
+    assert "fdp.exe" in source.inner_text() and "\u202e" not in source.inner_text()  # shown, not reversed
 
     page.goto(live)
     ask_on_page(page, question)
@@ -291,9 +293,63 @@ def test_readme_curl_examples_work(live, tmp_path):
         proc = subprocess.run(command.replace("localhost:7860", f"127.0.0.1:{port}"), shell=True, cwd=tmp_path,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0 and proc.stdout, command
-        if "--data-binary" in command:
+        if "--data-binary" in command and "wait=" in command:
             assert json.loads(proc.stdout)["written"] == 1
+        elif "--data-binary" in command:  # queued: its job says where it is
+            job = json.loads(proc.stdout)
+            assert job["state"] in ("queued", "running", "done") and httpx.get(f"{live}/api/jobs/{job['id']}").status_code == 200
         if "/api/ask/stream" in command:
             assert "event: sources" in proc.stdout and "event: answer" in proc.stdout
         elif "/api/ask" in command:
             assert json.loads(proc.stdout)["citations"]
+
+
+@pytest.fixture(scope="module")
+def live_login(tmp_path_factory, host_pages):
+    """`isnad serve` behind ISNAD_AUTH, with the first host page's origin allowed to embed the widget."""
+    _, allowed_origin, _ = host_pages
+    data = tmp_path_factory.mktemp("live-login")
+    env = clean_env()
+    env.update(ISNAD_DATA_DIR=str(data), ISNAD_ALLOWED_ORIGINS=allowed_origin, ISNAD_AUTH="amal:s3cret")
+    with running_app(env, data / "serve.log") as url:
+        yield url
+
+
+def test_widget_behind_a_login_works_for_signed_in_staff(page, live_login, host_pages):
+    folder, allowed, other = host_pages
+    name = _host_page(folder, live_login, "intranet-login.html")
+    question = "من ترأس الحوار الإستراتيجي؟"
+    # Not signed in yet: the widget says so and links to the login form; it does not hang.
+    page.goto(f"{allowed}/{name}")
+    widget_ask(page, question)
+    error = page.locator("#isnad-widget >> .msg.error")
+    error.wait_for()
+    assert error.locator("a").get_attribute("href") == f"{live_login}/login"
+    # Signed in on the assistant's own login form (the chat page opens)...
+    page.goto(f"{live_login}/")
+    page.fill("input[name=username]", "amal")
+    page.fill("input[name=password]", "s3cret")
+    page.click("button[type=submit]")
+    page.locator("#isnad-question textarea").wait_for()
+    ask_on_page(page, question)
+    page.locator("#isnad-chat .isnad-answer a.isnad-cite").first.wait_for()
+    # ...the widget on the intranet page answers with the same session.
+    page.goto(f"{allowed}/{name}")
+    widget_ask(page, question)
+    page.locator("#isnad-widget >> .msg.bot .cite").first.wait_for()
+    assert "ناصر بوريطة" in page.locator("#isnad-widget >> .msg.bot").last.inner_text()
+    # A page of an origin that is not allowed is told which setting lets it in.
+    page.goto(f"{other}/{_host_page(folder, live_login, 'elsewhere-login.html')}")
+    widget_ask(page, question)
+    refused = page.locator("#isnad-widget >> .msg.error")
+    refused.wait_for()
+    assert "ISNAD_ALLOWED_ORIGINS" in refused.inner_text()
+
+
+def test_api_docs_render_offline(page, live):
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{live}/api/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    assert page.locator(".swagger-ui").inner_text().count("/api/ask") >= 1
+    assert [u for u in requests if not u.startswith((live, "data:", "blob:"))] == []

@@ -25,6 +25,7 @@ from .security import RateLimiter, Sessions, gradio_user, install_security
 from .server import timed_protocol
 
 log = logging.getLogger(__name__)
+GRADIO_UPLOADS = "gradio-uploads"
 # Swagger UI's script and style, shipped in the fastapi-offline wheel: the docs work offline.
 DOCS_ASSETS = files("fastapi_offline") / "static"
 DOCS_FILES = {"swagger-ui-bundle.js": "application/javascript", "swagger-ui.css": "text/css", "favicon.png": "image/png"}
@@ -70,7 +71,7 @@ def create_app(bot: Assistant) -> FastAPI:
     # Gradio keeps what visitors upload in the data dir, never in a shared temp folder. It reads
     # that folder from the environment (so there is one per process), when the page is built
     # and again when it checks a file value.
-    gradio_uploads = settings.data_dir / "gradio-uploads"
+    gradio_uploads = settings.data_dir / GRADIO_UPLOADS
     gradio_uploads.mkdir(parents=True, exist_ok=True)
     os.environ["GRADIO_TEMP_DIR"] = str(gradio_uploads)
     page = build_page(bot, feedback, jobs, upload_limit)
@@ -91,10 +92,15 @@ def create_app(bot: Assistant) -> FastAPI:
 def serve(bot: Assistant, host: str, port: int) -> None:
     print(f"isnad: opening the store ({bot.settings.store.describe()})", flush=True)
     bot.store  # noqa: B018 - open (and seed) the store before the first visitor, not during
-    removed = bot.sweep_uploads()
+    # Files Gradio stored for visitors of an earlier run were never handed to an ingest.
+    removed = bot.sweep_uploads(scratch=[bot.settings.data_dir / GRADIO_UPLOADS])
     if removed:
-        log.warning("removed %d upload file(s) that no article refers to (left by an interrupted upload)", len(removed))
+        log.warning("removed %d uploaded file(s) that no article refers to (left by an interrupted upload)", len(removed))
     settings = bot.settings
+    # Gradio keeps its files under the data dir; running from there lets the guard show their
+    # paths relative to it (ui.security.hide_working_dir). Settings' paths are absolute.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.chdir(settings.data_dir)
     config = uvicorn.Config(create_app(bot), host=host, port=port, log_level="info", timeout_keep_alive=5,
                             http=timed_protocol(settings.client_timeout), limit_concurrency=settings.max_connections)
     uvicorn.Server(config).run()

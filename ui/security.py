@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import secrets
 import threading
 import time
@@ -267,6 +268,8 @@ class Guard:
 
     # -- bounded bodies ------------------------------------------------------------------------
     async def _call_bounded(self, scope, receive, send, limit: int) -> None:
+        if scope["path"].startswith("/gradio_api/"):
+            scope, send = hide_working_dir(scope, send)
         timeout = float(self.settings.client_timeout)
         files = (scope["method"], scope["path"].rstrip("/")) in FILE_ROUTES
         state = {"received": 0, "started": False, "done": False}
@@ -317,6 +320,43 @@ class Guard:
                                  (b"access-control-allow-credentials", b"true"), (b"vary", b"Origin")]
         await send({"type": "http.response.start", "status": refusal.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def hide_working_dir(scope, send):
+    """Gradio answers with the server paths of the files it stores (uploads, outputs). ``isnad
+    serve`` runs inside its data dir, where Gradio keeps them, so those paths are sent relative
+    to it, which Gradio resolves the same way when a client sends them back. Responses are asked
+    for uncompressed so the paths can be found in them."""
+    prefix = json.dumps(os.getcwd().rstrip("/") + "/")[1:-1].encode()
+    if len(prefix) <= 1:
+        return scope, send
+    scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+    held: dict = {}
+
+    async def relative_send(message):
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers", []))
+            if b"content-length" in headers:
+                held["start"] = message  # a whole body: held until complete, then its length fixed
+                held["body"] = b""
+                return
+            await send(message)
+        elif message["type"] == "http.response.body" and "start" in held:
+            held["body"] += message.get("body", b"")
+            if message.get("more_body", False):
+                return
+            body = held["body"].replace(prefix, b"")
+            start = held.pop("start")
+            start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            start["headers"].append((b"content-length", str(len(body)).encode()))
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+        elif message["type"] == "http.response.body":
+            await send({**message, "body": message.get("body", b"").replace(prefix, b"")})
+        else:
+            await send(message)
+
+    return scope, relative_send
 
 
 def _cookie(headers: Headers, name: str) -> str | None:

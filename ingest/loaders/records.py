@@ -52,7 +52,7 @@ def _collect(path: Path, records: list[tuple[str, Any]]) -> LoadResult:
         try:
             result.articles.append(_article(path, record))
         except ValueError as err:
-            result.errors.append(IngestError(f"{path} ({where})", str(err)))
+            result.errors.append(IngestError(path, str(err), where=where))
     if not result.articles and not result.errors:
         raise IngestError(path, "no records in the file")
     return result
@@ -94,7 +94,7 @@ def load_jsonl(path: Path, data: bytes) -> LoadResult:
         try:
             records.append((f"line {lineno}", _parse(line, where=False)))
         except ValueError as err:
-            bad.append(IngestError(f"{path} (line {lineno})", str(err)))
+            bad.append(IngestError(path, str(err), where=f"line {lineno}"))
     if not records and bad:
         raise IngestError(path, f"no valid JSON lines ({len(bad)} invalid)")
     result = _collect(path, records)
