@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
-    isnad = [sys.executable, "-m", "qa.cli"]
+    isnad = [sys.executable, "-m", "ui.cli"]
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "ISNAD_DATA_DIR": tmp, "ISNAD_SEED": "0", "HF_HUB_OFFLINE": "1"}
         data = json.loads(XQUAD.read_text(encoding="utf-8"))

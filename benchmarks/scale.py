@@ -122,8 +122,8 @@ def time_asks(bot, questions: list[str]) -> tuple[list[float], dict[str, list[fl
         store.search_vector(v, 50); t2 = time.perf_counter()
         store.search_sentences(v, 100); t3 = time.perf_counter()
         retriever.lexical.sync(store); retriever.lexical.search(terms(q), 50); t4 = time.perf_counter()
-        passages = retriever.search(q, bot.settings.top_k); t5 = time.perf_counter()
-        bot.answer_from(q, passages); t6 = time.perf_counter()
+        passages = bot.pipeline.retrieve(q, bot.settings.top_k); t5 = time.perf_counter()
+        list(bot.pipeline.answer(q, passages)); t6 = time.perf_counter()
         fusion = max(0.0, (t5 - t4) - (t4 - t0))
         for key, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, fusion, t6 - t5)):
             parts[key].append(1000 * value)

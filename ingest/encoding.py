@@ -11,6 +11,8 @@ import re
 
 from charset_normalizer import from_bytes
 
+from .errors import InvalidInput
+
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -22,7 +24,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 
 
-class UndecodableText(ValueError):
+class UndecodableText(InvalidInput):
     """The bytes are not text in any encoding we can recognise (binary data, most likely)."""
 
 

@@ -41,6 +41,8 @@ class Answer:
     # Set when the configured LLM failed and the extractive answer stands in for it.
     fallback: bool = False
     notice: str | None = None
+    # The pieces the text streams in (an extractive answer: its quoted sentences); not serialised.
+    segments: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         out = {

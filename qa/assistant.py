@@ -1,13 +1,13 @@
-"""``Assistant``: the public Python API. The CLI and the UI are thin shells over it.
+"""``Assistant``: the public Python API. The terminal, the page, the HTTP API and the widget
+are interfaces over it (``ui/``).
 
-One question runs through four named, replaceable steps (in the spirit of chat-langchain):
-``condense`` (a follow-up made self-contained) → ``retrieve`` (hybrid search) → ``answer``
-(extractive or LLM, over the numbered passages) → citations checked against those passages.
+It wires the parts (store, embedder, retriever, answerers) on first use and hands questions to
+the one :class:`qa.pipeline.Pipeline` (condense → retrieve → answer); articles go in through
+the ingest pipeline, uploads through ``qa.uploads``.
 """
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -21,11 +21,10 @@ from vectorstore.hybrid import HybridRetriever
 from vectorstore.lexical import LexicalIndex
 
 from .answer import Answer
-from .citations import citation_for
-from .condense import History, LLMCondenser, condense_heuristic
 from .extractive import Calibration, ExtractiveAnswerer
-from .language import llm_fallback_notice
-from .llm import LLMAnswerer, LLMUnavailable, chat_model_from_settings
+from .llm import chat_model_from_settings
+from .pipeline import Final, Pipeline
+from .question import History, Question, check_k
 from .settings import Settings, SettingsError
 from .uploads import discard_upload, save_upload, sweep_uploads
 
@@ -52,6 +51,7 @@ class Assistant:
         self._retriever: HybridRetriever | None = None
         self._calibration: Calibration | None = None
         self._lock = threading.RLock()
+        self.pipeline = Pipeline(self)
 
     # -- wiring -------------------------------------------------------------------------
     @property
@@ -126,8 +126,7 @@ class Assistant:
 
     @property
     def extractive(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(self.calibration, idf=self.retriever.lexical.idf,
-                                  embed_query=self.embedder.embed_queries, embed_passages=self.embedder.embed_passages)
+        return ExtractiveAnswerer(self.calibration, idf=self.retriever.lexical.idf)
 
     def _seed(self, store: ArticleStore) -> None:
         if store.seeded:
@@ -228,150 +227,49 @@ class Assistant:
             self._store, self._retriever = store, None
         return result
 
-    # -- the steps ----------------------------------------------------------------------
-    def condense(self, question: str, history: History | None) -> str:
-        """The question to retrieve with: the question itself, or made self-contained."""
-        history = clean_history(history)
-        if not history or not self.settings.condense:
-            return question
-        if self.chat_model is not None:
-            try:
-                return LLMCondenser(self.chat_model)(question, history)
-            except Exception as err:  # noqa: BLE001 - condensing is an aid; retrieval goes on without it
-                log.warning("condensing with the LLM failed (%s); using the heuristic", err)
-        return condense_heuristic(question, history)
-
-    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
-        return self.retriever.search(clean_question(question), _check_k(k) or self.settings.top_k)
-
-    def as_retriever(self, k: int | None = None):
-        """The hybrid retriever as a LangChain ``BaseRetriever``."""
-        from vectorstore.langchain_retriever import IsnadRetriever
-
-        return IsnadRetriever(hybrid=self.retriever, k=_check_k(k) or self.settings.top_k)
-
-    def answer_from(self, question: str, passages: list[Passage]) -> Answer:
-        if self.chat_model is not None:
-            try:
-                return LLMAnswerer(self.chat_model).answer(question, passages)
-            except LLMUnavailable as err:
-                return self._fallback(question, passages, err)
-        return self.extractive.answer(question, passages)
-
-    def _fallback(self, question: str, passages: list[Passage], err: LLMUnavailable) -> Answer:
-        """The LLM failed or timed out: the extractive answer and its sources, marked as such."""
-        log.warning("%s; answering extractively", err)
-        answer = self.extractive.answer(question, passages)
-        answer.fallback = True
-        answer.notice = llm_fallback_notice(question)
-        return answer
-
     # -- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
-        question, k = clean_question(question), _check_k(k)
-        used = self.condense(question, history)
-        passages = self.retriever.search(used, k or self.settings.top_k)
-        answer = self.answer_from(used, passages)
-        answer.question_used = used
-        return answer
+        """The answer to one question (after ``history``, earlier ``(question, answer)`` turns)."""
+        return self.pipeline.ask(Question.of(question, history, k))
 
     def stream(self, question: str, history: History | None = None, k: int | None = None) -> Iterator[dict]:
         """Events: ``{"type": "sources", ...}`` first (every passage given to the answerer,
         numbered as the answer cites them), then ``{"type": "delta", "text": ...}`` pieces, then
         ``{"type": "answer", "answer": {...}}`` with the final text and the checked citations."""
-        question, k = clean_question(question), _check_k(k)
-        used = self.condense(question, history)
-        passages = self.retriever.search(used, k or self.settings.top_k)
-        yield {
-            "type": "sources",
-            "question_used": used,
-            "sources": [citation_for(n, p).to_dict() for n, p in enumerate(passages, start=1)],
-        }
-        if self.chat_model is not None:
-            final = None
-            try:
-                for item in LLMAnswerer(self.chat_model).stream(used, passages):
-                    if isinstance(item, Answer):
-                        final = item
-                    else:
-                        yield {"type": "delta", "text": item}
-            except LLMUnavailable as err:
-                # Text already streamed is superseded: clients show the final answer's text.
-                final = self._fallback(used, passages, err)
-        else:
-            final = self.extractive.answer(used, passages)
-            # Quoted sentences stream one by one, as a reader would see them arrive.
-            pieces = final.text.split("] ")
-            for i, piece in enumerate(pieces):
-                yield {"type": "delta", "text": piece + ("] " if i < len(pieces) - 1 else "")}
-        final.question_used = used
-        yield {"type": "answer", "answer": final.to_dict()}
+        for event in self.pipeline.run(Question.of(question, history, k)):
+            yield event.to_dict()
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        """Passages only (no condensing, no answer), with their per-signal scores."""
+        q = Question.of(question, k=k)
+        return self.pipeline.retrieve(q.text, q.k or self.settings.top_k)
+
+    def as_retriever(self, k: int | None = None):
+        """The hybrid retriever as a LangChain ``BaseRetriever``."""
+        from vectorstore.langchain_retriever import IsnadRetriever
+
+        return IsnadRetriever(hybrid=self.retriever, k=check_k(k) or self.settings.top_k)
 
     def as_runnable(self) -> Runnable:
-        """The same pipeline as a LangChain Runnable: ``{"question", "history"?, "k"?}`` → :class:`Answer`."""
+        """The pipeline's steps as a LangChain Runnable: ``{"question", "history"?, "k"?}`` → :class:`Answer`."""
+        pipeline = self.pipeline
 
-        def condense_step(x: dict) -> str:
-            return self.condense(clean_question(x["question"]), x.get("history"))
+        def question_step(x: Any) -> dict:
+            x = {"question": x} if isinstance(x, str) else dict(x)
+            return {"question": Question.of(x["question"], x.get("history"), x.get("k"))}
 
         def retrieve_step(x: dict) -> list[Passage]:
-            return self.retriever.search(x["question_used"], _check_k(x.get("k")) or self.settings.top_k)
+            return pipeline.retrieve(x["question_used"], x["question"].k or self.settings.top_k)
 
         def answer_step(x: dict) -> Answer:
-            answer = self.answer_from(x["question_used"], x["passages"])
-            answer.question_used = x["question_used"]
-            return answer
-
-        def as_input(x: Any) -> dict:
-            return {"question": x} if isinstance(x, str) else dict(x)
+            final = next(e for e in pipeline.answer(x["question_used"], x["passages"]) if isinstance(e, Final))
+            final.answer.question_used = x["question_used"]
+            return final.answer
 
         return (
-            RunnableLambda(as_input, name="input")
-            | RunnablePassthrough.assign(question_used=RunnableLambda(condense_step, name="condense"))
+            RunnableLambda(question_step, name="question")
+            | RunnablePassthrough.assign(question_used=RunnableLambda(lambda x: pipeline.condense(x["question"]),
+                                                                      name="condense"))
             | RunnablePassthrough.assign(passages=RunnableLambda(retrieve_step, name="retrieve"))
             | RunnableLambda(answer_step, name="answer")
         )
-
-
-MAX_QUESTION_CHARS = 4000
-MAX_K = 50
-
-
-# Control characters, lone surrogates (from JSON "\ud800" escapes or bad decoding) and bidi
-# embedding/override/isolate marks carry no meaning for retrieval and break tokenizers.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def clean_text(text: str) -> str:
-    return " ".join(_INVISIBLE.sub(" ", text).split())
-
-
-def clean_history(history: History | None) -> list[tuple[str, str]]:
-    """Earlier turns as ``(question, answer)`` string pairs, or a ``ValueError`` saying why not."""
-    turns = []
-    for turn in history or []:
-        if isinstance(turn, (str, bytes)) or not hasattr(turn, "__len__") or len(turn) != 2:
-            raise ValueError("each history turn must be a (question, answer) pair")
-        question, answer = turn
-        if not isinstance(question, str) or not isinstance(answer, str):
-            raise ValueError("history questions and answers must be strings")
-        turns.append((clean_text(question)[:MAX_QUESTION_CHARS], clean_text(answer)))
-    return turns
-
-
-def clean_question(question: str) -> str:
-    if not isinstance(question, str):
-        raise ValueError(f"the question must be a string, got {type(question).__name__}")
-    question = clean_text(question)
-    if not question:
-        raise ValueError("the question is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise ValueError(f"the question is too long ({len(question)} characters; the limit is {MAX_QUESTION_CHARS})")
-    return question
-
-
-def _check_k(k: int | None) -> int | None:
-    if k is None:
-        return None
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise ValueError(f"k must be a whole number from 1 to {MAX_K}, got {k!r}")
-    return k

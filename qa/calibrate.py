@@ -1,7 +1,7 @@
 """``isnad calibrate``: fits the extractive answerer's two models on SQuAD files.
 
-For every question the passages are retrieved twice, exactly as ``Assistant.ask`` retrieves
-them: from the whole dataset (answerable: kept when they hold the gold answer) and with every
+For every question the passages are retrieved twice, by the pipeline's own retrieve step
+(``qa/pipeline.py``): from the whole dataset (answerable: kept when they hold the gold answer) and with every
 paragraph of the question's own article removed (the same question against the wrong
 articles: it should abstain). A wrong-article retrieval that still holds the gold answer (a
 related article that says it too, common in ARCD) is no negative and is left out.
@@ -19,7 +19,6 @@ related article that says it too, common in ARCD) is no negative and is left out
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ from ingest import normalize_for_matching
 from vectorstore import IsnadEmbeddings
 
 from .eval import dataset_assistant
+from .pipeline import Trace
+from .question import Question as Asked
 from .extractive import EVIDENCE_FEATURES, EVIDENCE_FEATURES_WITHOUT_BASELINE, RELATIONS, SENTENCE_FEATURES, ExtractiveAnswerer, LinearModel
 from .settings import Settings
 from .squad import Question, contains_answer, load_squad
@@ -77,15 +78,12 @@ def collect(dataset_path: str, questions_from: str | None, *, relation: str, set
     dataset = load_squad(dataset_path, questions_from, limit)
     out = Samples()
     with dataset_assistant(dataset, settings, embedder) as (bot, _, _):
-        retriever, top_k = bot.retriever, bot.settings.top_k
-        answerer = ExtractiveAnswerer(None, idf=retriever.lexical.idf)
+        pipeline, top_k = bot.pipeline, bot.settings.top_k
+        answerer = ExtractiveAnswerer(None, idf=bot.retriever.lexical.idf)
         doc_of = {p.id: p.title for p in dataset.paragraphs}
         for i, q in enumerate(dataset.questions):
-            vector = bot.embedder.embed_queries([q.text])[0]
-            cands = retriever.candidates(q.text, vector=vector)
-            others = copy.deepcopy(cands)  # fusion fills the passages it is given
-            right = retriever.fuse(cands, top_k)
-            retriever.complete_sentences(right, vector)
+            trace = Trace()
+            right = pipeline.retrieve(Asked.of(q.text).text, top_k, trace=trace)
             if any(contains_answer(p.text, p.article_id, q) for p in right):
                 scored = answerer.featurize(q.text, right)
                 if relation in scored.evidence_features:
@@ -94,11 +92,7 @@ def collect(dataset_path: str, questions_from: str | None, *, relation: str, set
                     out.sentences.append(s.features)
                     out.labels.append(contains_answer(s.text, right[s.passage].article_id, q))
                     out.questions.append(i)
-            others.dense = [p for p in others.dense if doc_of.get(p.article_id) != q.doc_title]
-            others.lexical = [p for p in others.lexical if doc_of.get(p.article_id) != q.doc_title]
-            others.sentences = [s for s in others.sentences if doc_of.get(s[0]) != q.doc_title]
-            wrong = retriever.fuse(others, top_k)
-            retriever.complete_sentences(wrong, vector)
+            wrong = pipeline.retrieve_without(trace, top_k, lambda article_id: doc_of.get(article_id) == q.doc_title)
             if _holds_long_answer(wrong, q):
                 out.skipped_holding_answer += 1
             else:

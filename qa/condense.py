@@ -15,8 +15,8 @@ from langchain_core.messages import HumanMessage
 from ingest.analysis import terms
 
 from .prompts import load_prompt
+from .question import History
 
-History = list[tuple[str, str]]
 
 _DEPENDENT = re.compile(
     r"^\s*(و|ف|ثم|and|but|so|what about|how about|et|mais|alors)\b|^\s*(و|ف)(?=\S)"

@@ -3,7 +3,8 @@
 The dataset's paragraphs go into a fresh temporary store; every question is asked once and
 scored for every system on the same chunks:
 
-- ``isnad``: the hybrid retriever and the configured answerer, exactly as ``Assistant.ask`` runs;
+- ``isnad``: the hybrid retriever and the configured answerer: the pipeline run that
+  ``Assistant.ask`` makes, read from its trace;
 - ``bm25``: the lexical side alone; ``dense``: the dense side alone;
 - ``langchain-tutorial``: RecursiveCharacterTextSplitter(1000, 200) + Chroma similarity search
   with the same embedder, the pipeline of LangChain's RAG tutorial (its own chunks).
@@ -23,6 +24,8 @@ from ingest import IngestReport, ingest_articles
 from vectorstore import IsnadEmbeddings
 
 from .assistant import Assistant
+from .pipeline import Trace
+from .question import Question as Asked
 from .settings import Settings
 from .squad import Dataset, Question, answer_holds_gold, contains_answer, exact_match, load_squad, token_f1
 
@@ -137,13 +140,10 @@ def evaluate(
         depth = max(k, 10)
         for i, q in enumerate(dataset.questions):
             started = time.perf_counter()
-            vector = bot.embedder.embed_queries([q.text])[0]
-            cands = bot.retriever.candidates(q.text, n=max(depth, bot.retriever.config.candidates), vector=vector)
-            fused = bot.retriever.fuse(cands, depth)
-            shown = fused[: bot.settings.top_k]
-            bot.retriever.complete_sentences(shown, vector)
-            answer = bot.answer_from(q.text, shown)
+            trace = Trace()
+            answer = bot.pipeline.ask(Asked.of(q.text), depth=depth, trace=trace)
             answers.latencies.append(time.perf_counter() - started)
+            fused, cands, vector = trace.fused, trace.candidates, trace.vector
 
             systems["isnad"].add([(p.text, p.article_id) for p in fused], q, depth)
             if baselines:

@@ -36,9 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest import split_sentences
 from ingest.analysis import terms
-from ingest.chunking import MIN_SENTENCE_CHARS, split_clauses
+from ingest.chunking import split_clauses
 from vectorstore import Passage
 
 from .answer import Answer
@@ -55,7 +54,6 @@ _NUMBER_QUESTION = re.compile(
 )
 _YEAR_WORD = re.compile(r"(^|\s)(عام|سنة|العام|السنة)(\s|$)")
 
-EmbedFn = Callable[[Sequence[str]], np.ndarray]
 IdfFn = Callable[[str], float]
 
 SENTENCE_FEATURES = (
@@ -225,12 +223,13 @@ def _has_number(text: str) -> bool:
 
 
 def sentences_of(passages: list[Passage]) -> list[Sentence]:
-    """The quotable sentences of the passages: those the sentence index holds too (headings
-    and other scraps shorter than ``MIN_SENTENCE_CHARS`` are neither indexed nor quoted)."""
+    """The quotable sentences of the passages: the sentence spans each passage carries from
+    the store (the article's indexed sentences that lie inside it, with their similarity to the
+    question). The answerer never splits text itself, so what it quotes is what was indexed."""
     out = []
     for i, p in enumerate(passages):
-        spans = [(s, e) for s, e in split_sentences(p.text) if e - s >= MIN_SENTENCE_CHARS]
-        out.extend(Sentence(i, j, s, e, p.text[s:e]) for j, (s, e) in enumerate(spans))
+        spans = sorted({(s - p.start, e - p.start): sim for s, e, sim in p.sentences}.items())
+        out.extend(Sentence(i, j, s, e, p.text[s:e], similarity=sim) for j, ((s, e), sim) in enumerate(spans))
     return out
 
 
@@ -238,8 +237,6 @@ def sentences_of(passages: list[Passage]) -> list[Sentence]:
 class ExtractiveAnswerer:
     calibration: Calibration | None
     idf: IdfFn | None = None
-    embed_query: EmbedFn | None = None
-    embed_passages: EmbedFn | None = None
     max_sentences: int = 3
 
     # -- features -------------------------------------------------------------------------
@@ -252,7 +249,6 @@ class ExtractiveAnswerer:
         question_arabic = _is_arabic(question)
         for s in sentences:
             s.same_script = _is_arabic(s.text) == question_arabic
-        self._similarities(question, sentences, passages)
         q_terms = set(terms(question))
         sentence_terms = self._coverage(q_terms, sentences)
         self._sentence_features(question, q_terms, sentences, sentence_terms, passages)
@@ -262,26 +258,6 @@ class ExtractiveAnswerer:
             if group:
                 evidence[relation] = self._evidence_features(group, passages)
         return Scored(sentences, evidence)
-
-    def _similarities(self, question: str, sentences: list[Sentence], passages: list[Passage]) -> None:
-        """From the retriever (the sentence index plus the stored vectors of the returned
-        passages: no embedding here). Sentences it did not score, as in passages built by
-        other code, are embedded now when an embedder was given, and score 0 otherwise."""
-        found = {}
-        for i, p in enumerate(passages):
-            for start, end, sim in p.sentences:
-                found[(i, start - p.start, end - p.start)] = sim
-        missing = []
-        for s in sentences:
-            key = (s.passage, s.start, s.end)
-            if key in found:
-                s.similarity = found[key]
-            else:
-                missing.append(s)
-        if missing and self.embed_query is not None and self.embed_passages is not None:
-            sims = self.embed_passages([s.text for s in missing]) @ self.embed_query([question])[0]
-            for s, sim in zip(missing, sims):
-                s.similarity = float(sim)
 
     def _coverage(self, q_terms: set[str], sentences: list[Sentence]) -> list[set[str]]:
         """IDF-weighted share of the question's terms in each sentence, and in the sentence
@@ -416,7 +392,7 @@ class ExtractiveAnswerer:
                 citations[n] = citation_for(n, passages[s.passage], quote=(top.start, top.end), clause=clause)
             citations[n].quotes.append((passages[s.passage].start + s.start, passages[s.passage].start + s.end))
             parts.append(f"{s.text} [{n}]")
-        return Answer(" ".join(parts), list(citations.values()), abstained=False, question_used=question)
+        return Answer(" ".join(parts), list(citations.values()), abstained=False, question_used=question, segments=parts)
 
     @staticmethod
     def _answer_clause(text: str, sentence: Sentence, q_terms: set[str]) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 embedding work and a burst of uploads queues instead of piling onto two cores.
 
 ``UploadJobs.submit_file`` stores the upload at once (refusals happen there, before anything is
-kept) and queues its ingestion; the caller answers ``202`` with the job, and ``get`` reports its
+kept: a refused file, a client over ``ISNAD_UPLOADS_PER_MINUTE``, a full queue) and queues its ingestion; the caller answers ``202`` with the job, and ``get`` reports its
 state and progress until it is ``done`` (something was stored; per-record errors may be listed)
 or ``failed`` (nothing was stored). The queue is bounded (``ISNAD_MAX_QUEUED_UPLOADS``).
 """
@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ingest import IngestReport
+from ingest.errors import NotFound, RateLimited, Unavailable
 
+from .limits import RateLimiter
 from .uploads import safe_upload_name
 
 if TYPE_CHECKING:
@@ -29,13 +31,13 @@ log = logging.getLogger(__name__)
 KEEP_FINISHED = 500
 
 
-class UploadQueueFull(RuntimeError):
+class UploadQueueFull(Unavailable):
     """Too many uploads are waiting; the client should try again later."""
 
     retry_after = 30
 
 
-class UnknownArticle(LookupError):
+class UnknownArticle(NotFound):
     """An article id that the store does not hold."""
 
 
@@ -72,19 +74,22 @@ class UploadJobs:
     def __init__(self, bot: Assistant):
         self.bot = bot
         self.max_queued = bot.settings.max_queued_uploads
+        self.per_client = RateLimiter(bot.settings.uploads_per_minute)
         self._jobs: OrderedDict[str, UploadJob] = OrderedDict()
         self._queue: queue.Queue[tuple[UploadJob, Callable[[UploadJob], IngestReport]]] = queue.Queue()
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
 
     # -- submitting -----------------------------------------------------------------------------
-    def submit_file(self, name: str, chunks: Iterable[bytes], *, replace: str | None = None) -> UploadJob:
+    def submit_file(self, name: str, chunks: Iterable[bytes], *, client: str, replace: str | None = None) -> UploadJob:
         """Store the upload now (raising :class:`qa.uploads.UploadRefused` for a refused one) and
-        queue its ingestion. ``replace``: the id of an article the new one replaces once stored."""
-        self._check_room()
+        queue its ingestion. ``client`` names who asks (a user, else an address) for the rate
+        limit; ``replace``: the id of an article the new one replaces once stored."""
+        self._check_room(client)
         if replace is not None and self.bot.get_article(replace) is None:
             raise UnknownArticle(f"no article with id '{replace[:200]}' to replace")
         path = self.bot.store_upload(name, chunks)
+        self.per_client.record(client)
         job = UploadJob(id=uuid.uuid4().hex, file=path.name)
 
         def run(job: UploadJob) -> IngestReport:
@@ -95,9 +100,10 @@ class UploadJobs:
 
         return self._enqueue(job, run)
 
-    def submit_text(self, text: str, title: str) -> UploadJob:
+    def submit_text(self, text: str, title: str, *, client: str) -> UploadJob:
         """Queue a pasted article (title and text)."""
-        self._check_room()
+        self._check_room(client)
+        self.per_client.record(client)
         job = UploadJob(id=uuid.uuid4().hex, file=safe_upload_name(title or "text"))
 
         def run(job: UploadJob) -> IngestReport:
@@ -106,7 +112,9 @@ class UploadJobs:
 
         return self._enqueue(job, run)
 
-    def _check_room(self) -> None:
+    def _check_room(self, client: str) -> None:
+        if wait := self.per_client.retry_after(client):
+            raise RateLimited(f"too many uploads from this client; try again in {wait} s (ISNAD_UPLOADS_PER_MINUTE)", wait)
         if self._queue.qsize() >= self.max_queued:
             raise UploadQueueFull(f"{self.max_queued} uploads are already waiting to be ingested "
                                   "(ISNAD_MAX_QUEUED_UPLOADS); try again in a minute")

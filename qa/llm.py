@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from ingest.errors import Unavailable
 from vectorstore import Passage
 
 from .answer import Answer
@@ -24,7 +25,7 @@ NO_ANSWER = "NO_ANSWER"
 _PARTIAL_MARKER = re.compile(r"\[\d{0,3}$")
 
 
-class LLMUnavailable(RuntimeError):
+class LLMUnavailable(Unavailable):
     """The LLM endpoint failed or timed out."""
 
 

@@ -41,13 +41,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingest import ChunkingOptions
+from ingest.errors import Misconfigured
 from vectorstore import DEFAULT_EMBEDDER, StoreConfig
 
 
 ANSWERERS = ("extractive", "llm")
 
 
-class SettingsError(ValueError):
+class SettingsError(Misconfigured):
     """A setting with a value isnad cannot use; the message names the variable."""
 
 

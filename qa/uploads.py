@@ -21,17 +21,18 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ingest import supported_extensions
+from ingest.errors import InvalidInput, TooLarge
 
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 MAX_NAME_CHARS = 120
 PARTIAL_PREFIX = ".partial-"
 
 
-class UploadRefused(ValueError):
+class UploadRefused(InvalidInput):
     """An upload refused before anything was stored."""
 
 
-class UploadTooLarge(UploadRefused):
+class UploadTooLarge(UploadRefused, TooLarge):
     pass
 
 

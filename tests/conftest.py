@@ -76,7 +76,7 @@ def running_app(env: dict[str, str], log_path: Path) -> Iterator[str]:
     """`isnad serve` as a user starts it, on a free loopback port; yields its base URL."""
     port = free_port()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)], env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_for_port(port, timeout=120, proc=proc)

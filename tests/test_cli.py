@@ -6,7 +6,7 @@ import sys
 from builders import make_encrypted_pdf
 from conftest import cli_env
 
-ISNAD = [sys.executable, "-m", "qa.cli"]
+ISNAD = [sys.executable, "-m", "ui.cli"]
 
 
 def run(settings, *args, check_rc=None):

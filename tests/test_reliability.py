@@ -22,7 +22,7 @@ from conftest import SHARED, clean_env, cli_env, free_port, running_app, stop, w
 from ingest.chunking import article_sentences
 from qa import Assistant
 
-ISNAD = [sys.executable, "-m", "qa.cli"]
+ISNAD = [sys.executable, "-m", "ui.cli"]
 
 
 def _xquad_files(folder: Path, n: int) -> dict[str, str]:

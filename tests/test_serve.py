@@ -22,7 +22,7 @@ def test_serve_answers_from_the_seed_article(tmp_path, settings):
         assert "المغرب شريك موثوق للأمم المتحدة" in sources
 
         # `isnad bench load` against the same app: every request answered, and counted.
-        load = subprocess.run([sys.executable, "-m", "qa.cli", "bench", "load", "--url", base, "--concurrency", "4",
+        load = subprocess.run([sys.executable, "-m", "ui.cli", "bench", "load", "--url", base, "--concurrency", "4",
                                "--requests", "20", "--json"], env=cli_env(settings), capture_output=True, text=True,
                               timeout=300)
         assert load.returncode == 0, load.stderr
@@ -30,7 +30,7 @@ def test_serve_answers_from_the_seed_article(tmp_path, settings):
         assert summary["ok"] == 20 and summary["errors"] == 0 and 0 < summary["p50_ms"] <= summary["p99_ms"]
 
         # ... and errors are counted, not hidden: a closed port fails every request.
-        down = subprocess.run([sys.executable, "-m", "qa.cli", "bench", "load", "--url", "http://127.0.0.1:9",
+        down = subprocess.run([sys.executable, "-m", "ui.cli", "bench", "load", "--url", "http://127.0.0.1:9",
                                "--concurrency", "2", "--requests", "4", "--json"], env=cli_env(settings),
                               capture_output=True, text=True, timeout=300)
         assert down.returncode == 1 and json.loads(down.stdout)["errors"] == 4

@@ -196,7 +196,7 @@ def test_cli_ingests_the_good_file_beside_a_bad_json(tmp_path):
     (tmp_path / "bad.json").write_bytes(b"[" * 100_000)
     (tmp_path / "good.txt").write_text("عنوان جيد\nنص جيد عن مدينة وجدة.", encoding="utf-8")
     env = clean_env() | {"ISNAD_DATA_DIR": str(tmp_path / "data"), "ISNAD_SEED": "0"}
-    proc = subprocess.run([sys.executable, "-m", "qa.cli", "ingest", str(tmp_path / "bad.json"), str(tmp_path / "good.txt")],
+    proc = subprocess.run([sys.executable, "-m", "ui.cli", "ingest", str(tmp_path / "bad.json"), str(tmp_path / "good.txt")],
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 1, proc.stderr
     assert "nested too deeply" in proc.stderr and "Traceback" not in proc.stderr
@@ -334,7 +334,7 @@ def test_kill_during_an_upload_leaves_no_orphan_file(tmp_path):
     data = tmp_path / "data"
     env = _env(data, ISNAD_SEED="0", ISNAD_MAX_ARTICLE_CHARS="200000")
     port = free_port()
-    command = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)]
     with open(tmp_path / "serve.log", "wb") as log:
         proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

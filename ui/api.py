@@ -9,28 +9,31 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 from starlette.requests import ClientDisconnect
 
+from ingest.errors import IsnadError
 from qa import Assistant
-from qa.jobs import UnknownArticle, UploadJobs, UploadQueueFull
-from qa.llm import LLMUnavailable
+from qa.jobs import UploadJobs
+from qa.question import Question
 from qa.uploads import UploadTooLarge, check_upload_name
-from vectorstore import ArticleInfo, StoreError, StoreUnavailable
+from vectorstore import ArticleInfo
 
+from .errors import client_message, http_status
 from .feedback import FeedbackStore
-from .security import RateLimiter, client_address
+from .security import client_address
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
 
-# Caps on every string a client sends: the body limit bounds the whole request, these bound
-# what one field may make the app store or process.
-MAX_TEXT = 20_000
-MAX_TURNS = 20
+# Caps on every string a client sends (the limits of a Question): the body limit bounds the
+# whole request, these bound what one field may make the app store or process.
+MAX_TEXT = Question.MAX_TURN_CHARS
+
+
 def _bounded(value: str) -> str:
     if len(value) > MAX_TEXT:
         raise ValueError(f"too long ({len(value):,} characters; the limit is {MAX_TEXT:,})")
@@ -43,9 +46,9 @@ LONGEST_UPLOAD_WAIT = 60
 
 class AskRequest(BaseModel):
     question: Text = Field(..., description="the question, in any language")
-    history: list[tuple[Text, Text]] = Field(default_factory=list, max_length=MAX_TURNS,
+    history: list[tuple[Text, Text]] = Field(default_factory=list, max_length=Question.MAX_TURNS,
                                              description="earlier (question, answer) turns")
-    k: int | None = Field(None, ge=1, le=50, description="passages to retrieve")
+    k: int | None = Field(None, ge=1, le=Question.MAX_K, description="passages to retrieve")
 
     @field_validator("question")
     @classmethod
@@ -60,12 +63,6 @@ class FeedbackRequest(BaseModel):
     question: Text
     answer: Text
     citations: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
-
-
-class TooManyUploads(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(f"too many uploads from this client; try again in {retry_after} s (ISNAD_UPLOADS_PER_MINUTE)")
-        self.retry_after = retry_after
 
 
 def public_source(source: str, data_dir: Path) -> str:
@@ -94,7 +91,7 @@ def client_key(request: Request) -> str:
     return f"user:{user}" if user else f"addr:{client_address(request.scope)}"
 
 
-def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload_limit: RateLimiter) -> APIRouter:
+def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIRouter:
     router = APIRouter(prefix="/api")
     data_dir = bot.settings.data_dir
 
@@ -113,8 +110,8 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload_
             try:
                 for event in events:
                     yield _sse(event["type"], event)
-            except (LLMUnavailable, StoreError) as err:
-                yield _sse("error", {"type": "error", "detail": str(err)})
+            except IsnadError as err:  # the stream has started: the failure is its last event
+                yield _sse("error", {"type": "error", "detail": client_message(err)})
 
         return StreamingResponse(body(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -135,9 +132,6 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload_
         finished job when it ends within that many seconds (``201`` if something was stored,
         ``422`` if nothing could be)."""
         check_upload_name(filename)  # refuse before reading the body
-        key = client_key(request)
-        if retry := upload_limit.retry_after(key):
-            raise TooManyUploads(retry)
         limit = bot.settings.max_file_bytes
         blocks, size = [], 0
         try:
@@ -149,8 +143,7 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload_
         except ClientDisconnect:
             log.info("client went away during the upload of %r; nothing kept", filename[:100])
             return JSONResponse({"detail": "the client disconnected"}, status_code=400)
-        job = await run_in_threadpool(jobs.submit_file, filename, blocks, replace=replace)
-        upload_limit.record(key)
+        job = await run_in_threadpool(jobs.submit_file, filename, blocks, client=client_key(request), replace=replace)
         deadline = asyncio.get_running_loop().time() + wait
         while job.finished is None and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
@@ -192,15 +185,9 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload_
     return router
 
 
-def _detail_handler(status: int):
-    async def handler(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status)
-
-    return handler
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    """Every failure is a JSON ``{"detail": ...}`` with the right status; never a traceback."""
+    """Every failure is a JSON ``{"detail": ...}`` with the status of its kind (``ui/errors.py``);
+    never a traceback."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -211,19 +198,13 @@ def install_error_handlers(app: FastAPI) -> None:
             problems.append(f"{where}: {message}" if where else message)
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 
-    # Errors whose message is meant for the client, and their status.
-    for error_type, status in ((UploadTooLarge, 413), (ValueError, 400), (StoreUnavailable, 503), (LLMUnavailable, 502),
-                               (UnknownArticle, 404)):
-        app.add_exception_handler(error_type, _detail_handler(status))
-
-    @app.exception_handler(UploadQueueFull)
-    async def queue_full(request: Request, exc: UploadQueueFull) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
-
-    @app.exception_handler(TooManyUploads)
-    async def too_many(request: Request, exc: TooManyUploads) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)})
+    @app.exception_handler(IsnadError)
+    async def isnad_error(request: Request, exc: IsnadError) -> JSONResponse:
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else None
+        return JSONResponse({"detail": client_message(exc)}, status_code=http_status(exc), headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse({"detail": f"internal error ({type(exc).__name__})"}, status_code=500)

@@ -15,13 +15,14 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from qa import Assistant
 from qa.jobs import UploadJobs
+from qa.limits import RateLimiter
 
 from .api import STATIC, build_api, install_error_handlers
 from .feedback import FeedbackStore
 from .login import build_login
 from .page import build_page, offline_theme
 from .render import CLICK_SCRIPT, PAGE_CSS
-from .security import RateLimiter, Sessions, gradio_user, install_security
+from .security import Sessions, gradio_user, install_security
 from .server import timed_protocol
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ def create_app(bot: Assistant) -> FastAPI:
     settings = bot.settings
     feedback = FeedbackStore(settings.data_dir / "feedback.jsonl")
     jobs = UploadJobs(bot)
-    upload_limit = RateLimiter(settings.uploads_per_minute)
     sessions = Sessions.for_settings(settings) if settings.auth and not settings.auth_header else None
     login_failures = RateLimiter(settings.login_failures_per_minute)
     app = FastAPI(title="isnad", description="Question answering over news articles, with sources.",
@@ -59,7 +59,7 @@ def create_app(bot: Assistant) -> FastAPI:
     app.state.jobs = jobs
     install_error_handlers(app)
     app.include_router(build_login(settings, sessions, login_failures))
-    app.include_router(build_api(bot, feedback, jobs, upload_limit))
+    app.include_router(build_api(bot, feedback, jobs))
     if settings.api_docs:
         _add_docs(app)
 
@@ -74,7 +74,7 @@ def create_app(bot: Assistant) -> FastAPI:
     gradio_uploads = settings.data_dir / GRADIO_UPLOADS
     gradio_uploads.mkdir(parents=True, exist_ok=True)
     os.environ["GRADIO_TEMP_DIR"] = str(gradio_uploads)
-    page = build_page(bot, feedback, jobs, upload_limit)
+    page = build_page(bot, feedback, jobs)
     login_needed = bool(settings.auth or settings.auth_header)
     app = gr.mount_gradio_app(
         app, page, path="/", auth_dependency=gradio_user if login_needed else None,

@@ -14,12 +14,12 @@ from gradio.utils import get_upload_folder
 
 from ingest import supported_extensions
 from qa import Assistant
-from qa.jobs import UnknownArticle, UploadJob, UploadJobs, UploadQueueFull
+from ingest.errors import IsnadError
+from qa.jobs import UploadJob, UploadJobs
 from qa.uploads import discard_upload
 
 from .feedback import FeedbackStore
 from .render import answer_html, question_html, sources_html
-from .security import RateLimiter
 
 EXAMPLES = [
     "من ترأس الحوار الإستراتيجي بين المغرب ومكتب الأمم المتحدة لمكافحة الإرهاب؟",
@@ -83,7 +83,7 @@ def _job_line(job: UploadJob) -> tuple[bool, str]:
     return (not errors), line + "".join(f"; ✗ {e}" for e in errors)
 
 
-def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload_limit: RateLimiter) -> gr.Blocks:
+def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.Blocks:
     def article_text(article_id: str) -> str | None:
         found = bot.get_article(article_id)
         return found[1] if found else None
@@ -115,7 +115,7 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload
                         shown = f"{final['notice']}\n\n{shown}"
                     chat[-1] = {"role": "assistant", "content": answer_html(shown, turn)}
                     yield chat, turns, sources_html(turns, article_text), gr.skip()
-        except ValueError as err:
+        except IsnadError as err:
             chat[-1] = {"role": "assistant", "content": question_html(str(err))}
             yield chat, turns, gr.skip(), gr.skip()
 
@@ -149,21 +149,15 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs, upload
                 refused.append(f"✗ {name[:120]}: this file was not uploaded through this page")
                 continue
             try:
-                if wait := upload_limit.retry_after(client):
-                    raise UploadQueueFull(f"too many uploads; try again in {wait} s (ISNAD_UPLOADS_PER_MINUTE)")
-                queued.append(jobs.submit_file(name, _read_in_blocks(path)))
-                upload_limit.record(client)
-            except (ValueError, UploadQueueFull, UnknownArticle) as err:
+                queued.append(jobs.submit_file(name, _read_in_blocks(path), client=client))
+            except IsnadError as err:
                 refused.append(f"✗ {name[:120]}: {err}")
             finally:
                 discard_upload(path)
         if (text or "").strip():
             try:
-                if wait := upload_limit.retry_after(client):
-                    raise UploadQueueFull(f"too many uploads; try again in {wait} s (ISNAD_UPLOADS_PER_MINUTE)")
-                queued.append(jobs.submit_text(text, title=title or "untitled"))
-                upload_limit.record(client)
-            except (ValueError, UploadQueueFull) as err:
+                queued.append(jobs.submit_text(text, title=title or "untitled", client=client))
+            except IsnadError as err:
                 refused.append(f"✗ {(title or 'text')[:120]}: {err}")
         if not refused and not queued:
             yield '<p dir="auto">اختر ملفات أو الصق نصا · Choose files or paste a text.</p>', gr.skip(), gr.skip()

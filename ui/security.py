@@ -29,7 +29,6 @@ import os
 import secrets
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -38,6 +37,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
 from qa import Settings
+from qa.limits import RateLimiter
 from qa.settings import host_name
 
 log = logging.getLogger(__name__)
@@ -50,38 +50,6 @@ PUBLIC_ROUTES = frozenset({("GET", "/login"), ("POST", "/login"), ("GET", "/logo
 # Routes whose body is a file: they take up to ISNAD_MAX_FILE_MB instead of ISNAD_MAX_REQUEST_KB.
 FILE_ROUTES = frozenset({("POST", "/api/articles"), ("POST", "/gradio_api/upload")})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class RateLimiter:
-    """At most ``limit`` events per key in any ``window`` seconds (a sliding window)."""
-
-    def __init__(self, limit: int, window: float = 60.0):
-        self.limit, self.window = limit, window
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        return events
-
-    def retry_after(self, key: str) -> int:
-        """Seconds until ``key`` may act again; 0 when it may act now."""
-        now = time.monotonic()
-        with self._lock:
-            events = self._recent(key, now)
-            if len(events) < self.limit:
-                return 0
-            return max(1, int(events[0] + self.window - now + 1))
-
-    def record(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent(key, now).append(now)
-            if len(self._events) > 10_000:  # forget idle clients rather than grow without bound
-                for idle in [k for k, v in self._events.items() if not v]:
-                    del self._events[idle]
 
 
 class Sessions:

@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import httpx
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
 
 from ingest import Article, Chunk, ChunkingOptions, PageSpan, chunk_article
+from ingest.errors import Conflict, IsnadError, Misconfigured, Unavailable
 from ingest.chunking import article_sentences
 from ingest.pipeline import chunking_version
 
@@ -50,19 +52,19 @@ from .embedders import IsnadEmbeddings
 _ARTICLE_PLACEHOLDER_VECTOR = [1.0]
 
 
-class StoreError(RuntimeError):
+class StoreError(IsnadError):
     """Base class for store problems a user can act on."""
 
 
-class StoreUnavailable(StoreError):
+class StoreUnavailable(StoreError, Unavailable):
     """The Chroma server cannot be reached."""
 
 
-class StoreLocked(StoreError):
+class StoreLocked(StoreError, Conflict):
     """Another process has the embedded store open."""
 
 
-class EmbedderMismatch(StoreError):
+class EmbedderMismatch(StoreError, Misconfigured):
     """The collection was built by another embedder than the configured one."""
 
 
@@ -132,9 +134,16 @@ class _Pending:
     sentence_vectors: Any
 
 
-def _connection_error(err: BaseException) -> bool:
-    text = f"{type(err).__name__} {err}".lower()
-    return any(s in text for s in ("connect", "connection", "timed out", "timeout", "unavailable", "refused"))
+def _transport_failure(err: BaseException | None) -> bool:
+    """Whether a Chroma client error comes from the network: an ``httpx`` transport error or
+    an ``OSError`` anywhere in its chain (the client re-raises a failed connection as a
+    ``ValueError`` inside the ``except`` that caught it, so the original stays its context)."""
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, (httpx.TransportError, OSError)):
+            return True
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return False
 
 
 @contextlib.contextmanager
@@ -145,7 +154,7 @@ def _guard(config: StoreConfig) -> Iterator[None]:
     except StoreError:
         raise
     except Exception as err:
-        if config.is_server and _connection_error(err):
+        if config.is_server and _transport_failure(err):
             raise StoreUnavailable(
                 f"the store is unavailable: cannot reach the Chroma server at {config.chroma_host}:{config.chroma_port} ({err})"
             ) from err

@@ -24,13 +24,15 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from ingest.errors import Misconfigured
+
 E5_SMALL = "e5-small"
 E5_SMALL_Q4 = "e5-small-q4"
 E5_SMALL_INT8 = "e5-small-int8"
 DEFAULT_EMBEDDER = E5_SMALL
 
 
-class EmbedderError(RuntimeError):
+class EmbedderError(Misconfigured):
     """An embedder spec that cannot be loaded."""
 
 

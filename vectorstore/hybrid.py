@@ -19,7 +19,7 @@ there are from ``isnad eval``.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -51,6 +51,16 @@ class Candidates:
     lexical_coverage: float = 0.0
 
 
+@dataclass
+class Retrieval:
+    """One retrieval, step by step."""
+
+    vector: np.ndarray  # the question's embedding
+    candidates: Candidates
+    fused: list[Passage]  # the fused ranking, ``depth`` long
+    passages: list[Passage]  # its first ``k``, every sentence scored: what an answerer gets
+
+
 def _minmax(values: np.ndarray) -> np.ndarray:
     span = values.max() - values.min()
     return (values - values.min()) / span if span > 0 else np.ones_like(values)
@@ -77,12 +87,14 @@ class HybridRetriever:
         return Candidates(dense, lexical, sentences, self.lexical.coverage(query_terms))
 
     def fuse(self, cands: Candidates, k: int) -> list[Passage]:
+        """The ``k`` best candidates by fused score, as new passages (``cands`` is left as it
+        was: calibration fuses the same candidates twice)."""
         pool: dict[str, Passage] = {}
         for p in cands.dense + cands.lexical:
             if p.chunk_id in pool:
                 pool[p.chunk_id].scores.update(p.scores)
             else:
-                pool[p.chunk_id] = p
+                pool[p.chunk_id] = replace(p, scores=dict(p.scores), sentences=list(p.sentences))
         if not pool:
             return []
         ids = list(pool)
@@ -139,11 +151,19 @@ class HybridRetriever:
             out["dense_baseline"] = float(np.median([p.scores["dense"] for p in cands.dense]))
         return out
 
-    def search(self, query: str, k: int = 5) -> list[Passage]:
+    def retrieve(self, query: str, k: int, depth: int | None = None) -> Retrieval:
+        """Candidates from every signal, fused, the first ``k`` with every sentence scored.
+        ``depth``: how long a fused ranking to keep besides (evaluation reads recall at 10)."""
+        depth = max(k, depth or k)
         vector = self.store.embedder.embed_queries([query])[0]
-        passages = self.fuse(self.candidates(query, vector=vector), k)
+        candidates = self.candidates(query, n=max(depth, self.config.candidates), vector=vector)
+        fused = self.fuse(candidates, depth)
+        passages = fused[:k]
         self.complete_sentences(passages, vector)
-        return passages
+        return Retrieval(vector, candidates, fused, passages)
+
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        return self.retrieve(query, k).passages
 
     def complete_sentences(self, passages: list[Passage], vector: np.ndarray) -> None:
         """Give every sentence of the returned passages its similarity to the question: the

@@ -1,4 +1,5 @@
-"""``isnad``: the command line, a thin shell over :class:`qa.Assistant`."""
+"""``isnad``: the command line, one of the interfaces (with the page, the HTTP API and the
+widget) over :class:`qa.Assistant`. Settings are read once, here, and handed down."""
 from __future__ import annotations
 
 import argparse
@@ -10,10 +11,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest import supported_extensions
-from vectorstore import EmbedderError, StoreError
+from ingest.errors import IsnadError
+from qa import Assistant, Settings
 
-from .assistant import Assistant
-from .settings import Settings, SettingsError
+from .errors import exit_code
 
 
 def _cmd_ingest(bot: Assistant, args: argparse.Namespace) -> int:
@@ -68,7 +69,7 @@ def _cmd_ask(bot: Assistant, args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(bot: Assistant, args: argparse.Namespace) -> int:
-    from .eval import evaluate, format_report
+    from qa.eval import evaluate, format_report
 
     def progress(done: int, total: int) -> None:
         if not args.json and sys.stderr.isatty():
@@ -83,7 +84,7 @@ def _cmd_eval(bot: Assistant, args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(bot: Assistant, args: argparse.Namespace) -> int:
-    from .calibrate import calibrate, write
+    from qa.calibrate import calibrate, write
 
     result = calibrate(args.same_script, args.cross_script, settings=bot.settings, limit=args.limit,
                        answer_rate=args.answer_rate, max_wrong=args.max_wrong)
@@ -97,7 +98,7 @@ def _cmd_calibrate(bot: Assistant, args: argparse.Namespace) -> int:
 def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
     # Gradio reads this when imported: no usage analytics are sent anywhere.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from ui.app import serve
+    from .app import serve
 
     bot.calibration  # noqa: B018 - a bad ISNAD_CALIBRATION fails here, not at the first question
     if args.host or args.port:  # the flags win, also for the host names the app answers to
@@ -107,7 +108,7 @@ def _cmd_serve(bot: Assistant, args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_load(bot: Assistant, args: argparse.Namespace) -> int:
-    from .loadtest import DEFAULT_QUESTIONS, questions_from_squad, run_load
+    from qa.loadtest import DEFAULT_QUESTIONS, questions_from_squad, run_load
 
     questions = questions_from_squad(Path(args.questions)) if args.questions else DEFAULT_QUESTIONS
     url = args.url or f"http://{bot.settings.host}:{bot.settings.port}"
@@ -210,9 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         flags = {variable: value for _, variable, _ in SERVE_FLAGS if (value := getattr(args, variable, None)) is not None}
         bot = Assistant(Settings.from_env_with(flags))
         return args.func(bot, args)
-    except (SettingsError, StoreError, EmbedderError, ValueError) as err:
+    except IsnadError as err:
         print(f"isnad: error: {err}", file=sys.stderr)
-        return 2
+        return exit_code(err)
     except KeyboardInterrupt:
         return 130
 
