@@ -42,7 +42,7 @@ def replicate(store, target_chunks: int) -> None:
         for i in range(0, len(smetas), step):
             store.sentences.add(ids=[rid(x) for x in sents["ids"][i:i + step]], embeddings=sents["embeddings"][i:i + step],
                                 metadatas=smetas[i:i + step])
-    store._bump_revision()
+    store.bump_revision()
 
 
 def pct(values: list[float], p: float) -> float:
@@ -85,7 +85,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bot = Assistant(Settings.from_env({"ISNAD_DATA_DIR": tmp, "ISNAD_SEED": "0"}))
         t = time.perf_counter()
-        report = ingest_articles(xq.paragraphs + arcd.paragraphs, bot.store, bot.settings.chunking)
+        report = ingest_articles(xq.paragraphs + arcd.paragraphs, bot.indexer, bot.settings.chunking)
         print(f"base store: {report.chunks} chunks embedded in {time.perf_counter() - t:.0f} s")
         replicate(bot.store, args.chunks)
         print(f"store: {bot.store.count_chunks()} chunks, {bot.store.sentences.count()} sentences")

@@ -62,7 +62,7 @@ def main() -> None:
         bot.embedder  # noqa: B018
         from ingest import ingest_articles
 
-        report = ingest_articles(articles, bot.store, bot.settings.chunking)
+        report = ingest_articles(articles, bot.indexer, bot.settings.chunking)
         print(f"xquad-ar     : {report.articles} articles, {report.chunks} chunks, {report.seconds:.1f} s, {report.chunks_per_second:.2f} chunks/s")
     print(f"peak RSS     : {_peak_rss_mb():.0f} MB ({args.embedder})")
 

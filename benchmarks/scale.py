@@ -48,7 +48,7 @@ def build_base(out: Path, model_dir: str) -> None:
     xq, _, arcd = _datasets()
     with tempfile.TemporaryDirectory() as tmp:
         bot = Assistant(Settings.from_env({"ISNAD_DATA_DIR": tmp, "ISNAD_SEED": "0", "ISNAD_MODEL_DIR": model_dir}))
-        report = ingest_articles(xq.paragraphs + arcd.paragraphs, bot.store, bot.settings.chunking)
+        report = ingest_articles(xq.paragraphs + arcd.paragraphs, bot.indexer, bot.settings.chunking)
         store = bot.store
         base = {
             "chunks": store.chunks.get(include=["documents", "metadatas", "embeddings"]),
@@ -85,7 +85,7 @@ def fill(store, base: dict, target_chunks: int) -> float:
                                 metadatas=[{**sents["metadatas"][j], "article_id": rid(sents["metadatas"][j]["article_id"])}
                                            for j in part])
         copy += 1
-    store._bump_revision()
+    store.bump_revision()
     return time.perf_counter() - started
 
 
@@ -159,7 +159,7 @@ def run_one(mode: str, size: int, base_path: Path, model_dir: str, questions: in
 
             # Ingest throughput into a store of this size: 60 real paragraphs, embedded for real.
             fresh = [Article(id=f"fresh-{p.id}", title=p.title, text=p.text, format="json") for p in xq.paragraphs[:60]]
-            report = ingest_articles(fresh, store, bot.settings.chunking)
+            report = ingest_articles(fresh, bot.indexer, bot.settings.chunking)
             result["ingest_chunks_per_s"] = round(report.chunks_per_second, 2)
 
             t = time.perf_counter()
@@ -172,7 +172,7 @@ def run_one(mode: str, size: int, base_path: Path, model_dir: str, questions: in
             LexicalIndex(cache_path=bot.settings.lexical_cache).sync(store)
             result["lexical_from_cache_s"] = round(time.perf_counter() - t, 2)
             # What every process pays at its next question after any write to the store.
-            store._bump_revision()
+            store.bump_revision()
             t = time.perf_counter()
             bot.retriever.lexical.sync(store)
             result["lexical_resync_s"] = round(time.perf_counter() - t, 2)

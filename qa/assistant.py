@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
-from vectorstore import ArticleInfo, ArticleStore, IsnadEmbeddings, Passage, make_embedder
+from vectorstore import ArticleInfo, ArticleStore, Indexer, IsnadEmbeddings, Passage, make_embedder
 from vectorstore.hybrid import HybridRetriever
 from vectorstore.lexical import LexicalIndex
 
@@ -73,11 +73,16 @@ class Assistant:
                 store = ArticleStore(self.settings.store, self.embedder)
                 if not store.config.is_server:
                     # This process holds the only lock: any journal entry is a killed writer's.
-                    store.recover(self.settings.chunking)
+                    Indexer(store, self.embedder).recover(self.settings.chunking)
                 if self.settings.seed:
                     self._seed(store)
                 self._store = store
             return self._store
+
+    @property
+    def indexer(self) -> Indexer:
+        """Where ingestion writes: chunks and sentences embedded, then stored."""
+        return Indexer(self.store, self.embedder)
 
     def close(self) -> None:
         """Release the store (an embedded store's lock goes with it); the next use reopens it."""
@@ -98,7 +103,7 @@ class Assistant:
         store = self.store
         with self._lock:
             if self._retriever is None or self._retriever.store is not store:
-                self._retriever = HybridRetriever(store, LexicalIndex(cache_path=self.settings.lexical_cache))
+                self._retriever = HybridRetriever(store, self.embedder, LexicalIndex(cache_path=self.settings.lexical_cache))
             return self._retriever
 
     @property
@@ -132,7 +137,7 @@ class Assistant:
         if store.seeded:
             return
         if store.count_articles() == 0:
-            report = ingest_paths([seed_path()], store, self.settings.chunking, progress=False)
+            report = ingest_paths([seed_path()], Indexer(store, self.embedder), self.settings.chunking, progress=False)
             if not report.ok:
                 raise RuntimeError(f"could not ingest the bundled seed article: {report.errors[0]}")
         store.mark_seeded()
@@ -141,7 +146,7 @@ class Assistant:
     def ingest(self, paths: Iterable[str | Path], *, progress: bool | None = None) -> IngestReport:
         """Ingest files and folders (recursively). Bad files are listed in ``report.errors``."""
         return ingest_paths(
-            paths, self.store, self.settings.chunking, max_file_bytes=self.settings.max_file_bytes, progress=progress
+            paths, self.indexer, self.settings.chunking, max_file_bytes=self.settings.max_file_bytes, progress=progress
         )
 
     def ingest_text(self, text: str, title: str, *, article_id: str | None = None, url: str | None = None,
@@ -153,7 +158,7 @@ class Assistant:
             raise ValueError("the article text is empty")
         article = Article(id=article_id or content_id(text), title=title.strip() or "untitled", text=text,
                           source="", format="text", url=url, published=published)
-        return ingest_articles([article], self.store, self.settings.chunking, max_article_chars=max_article_chars,
+        return ingest_articles([article], self.indexer, self.settings.chunking, max_article_chars=max_article_chars,
                                on_chunks=on_chunks)
 
     def store_upload(self, name: str, chunks: Iterable[bytes]) -> Path:
@@ -167,7 +172,7 @@ class Assistant:
         Records that fail are in ``report.errors``; the good ones are stored. A file from which
         nothing new was stored is deleted (no article refers to it); ``replace`` names an article
         to remove once the new one is stored."""
-        report = ingest_paths([path], self.store, self.settings.chunking, max_file_bytes=self.settings.max_file_bytes,
+        report = ingest_paths([path], self.indexer, self.settings.chunking, max_file_bytes=self.settings.max_file_bytes,
                               progress=False, max_article_chars=self.settings.max_article_chars, on_chunks=on_chunks)
         if not report.written:
             discard_upload(path)
@@ -220,7 +225,7 @@ class Assistant:
 
     def reindex(self, progress=None) -> tuple[int, int]:
         store = ArticleStore(self.settings.store, self.embedder, check_embedder=False)
-        result = store.reindex(self.settings.chunking, progress=progress)
+        result = Indexer(store, self.embedder).reindex(self.settings.chunking, progress=progress)
         with self._lock:
             if self._store is not None:
                 self._store.close()

@@ -114,7 +114,7 @@ def dataset_assistant(dataset: Dataset, settings: Settings | None = None, embedd
                                 collection="eval")
         bot = Assistant(eval_settings, embedder=embedder)
         bot.embedder  # noqa: B018 - load the model before timing anything
-        report = ingest_articles(dataset.paragraphs, bot.store, eval_settings.chunking)
+        report = ingest_articles(dataset.paragraphs, bot.indexer, eval_settings.chunking)
         yield bot, report, Path(tmp)
 
 

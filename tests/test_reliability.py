@@ -164,11 +164,11 @@ def test_recovery_rewrites_an_article_a_killed_writer_was_replacing(settings, e5
         store = bot.store
         old_chunks = store.count_chunks()
         # What a killed writer leaves: a journal entry for a newer version, and a chunk of it.
-        store._journal_begin([("a1", "new-version")], time.time())
+        store.journal.begin([("a1", "new-version")], time.time())
         store.chunks.upsert(ids=["a1:c0099"], embeddings=[[0.0] * 383 + [1.0]], documents=["half written"],
                             metadatas=[{"article_id": "a1", "chunk_index": 99, "start": 0, "end": 4, "version": "new-version"}])
         assert store.count_chunks() == old_chunks + 1
-        assert store.recover(bot.settings.chunking, stale_after=0) == ["a1"]
+        assert bot.indexer.recover(bot.settings.chunking, stale_after=0) == ["a1"]
         assert_consistent(bot, 1)
         info, text = store.get_article("a1")
         assert info.title == "old" and "مراكش" in text and store.count_chunks() == old_chunks

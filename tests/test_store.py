@@ -132,7 +132,7 @@ def test_dense_search_finds_the_right_article(bot, fixture_dir):
     assert top.title.startswith("محطة نور")
     assert "٥٨٠ ميغاواط" in top.text
     assert {"dense", "bm25", "fused"} <= top.scores.keys()
-    dense_top = bot.store.search("كم تبلغ قدرة محطة نور في ورزازات؟", k=1)[0]
+    dense_top = bot.store.search_vector(bot.embedder.embed_queries(["كم تبلغ قدرة محطة نور في ورزازات؟"])[0], 1)[0]
     assert dense_top.scores["dense"] == pytest.approx(dense_top.score)
     cross = bot.retrieve("How long does the Fes music festival last?", k=3)[0]
     assert "فاس" in cross.title

