@@ -42,7 +42,7 @@ def replicate(store, target_chunks: int) -> None:
         for i in range(0, len(smetas), step):
             store.sentences.add(ids=[rid(x) for x in sents["ids"][i:i + step]], embeddings=sents["embeddings"][i:i + step],
                                 metadatas=smetas[i:i + step])
-    store.bump_revision()
+    store.flags.bump_revision()
 
 
 def pct(values: list[float], p: float) -> float:

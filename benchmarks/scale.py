@@ -85,7 +85,7 @@ def fill(store, base: dict, target_chunks: int) -> float:
                                 metadatas=[{**sents["metadatas"][j], "article_id": rid(sents["metadatas"][j]["article_id"])}
                                            for j in part])
         copy += 1
-    store.bump_revision()
+    store.flags.bump_revision()
     return time.perf_counter() - started
 
 
@@ -106,27 +106,23 @@ def _free_port() -> int:
 
 
 def time_asks(bot, questions: list[str]) -> tuple[list[float], dict[str, list[float]]]:
-    """Each question through ``bot.ask`` (seconds), then its steps once more, timed one by one
-    (milliseconds): query embedding, dense search, sentence search, BM25, fusion, answer."""
-    from ingest.analysis import terms
+    """Each question through the pipeline ``bot.ask`` runs (seconds), and the parts of that very
+    run from its trace (milliseconds): query embedding, dense search, sentence search, BM25,
+    fusion, the passages' sentence scores, the answer."""
+    from qa.pipeline import Trace
+    from qa.question import Question
 
     bot.ask(questions[0])  # warm caches
-    retriever, store, embedder = bot.retriever, bot.store, bot.embedder
     total: list[float] = []
-    parts: dict[str, list[float]] = {"embed": [], "dense": [], "sentences": [], "bm25": [], "fusion": [], "answer": []}
+    parts: dict[str, list[float]] = {"embed": [], "dense": [], "sentences": [], "bm25": [], "fusion": [],
+                                     "sentence_scores": [], "answer": []}
     for q in questions:
+        trace = Trace()
         t0 = time.perf_counter()
-        bot.ask(q)
+        bot.pipeline.ask(Question.of(q), trace=trace)
         total.append(time.perf_counter() - t0)
-        t0 = time.perf_counter(); v = embedder.embed_queries([q])[0]; t1 = time.perf_counter()
-        store.search_vector(v, 50); t2 = time.perf_counter()
-        store.search_sentences(v, 100); t3 = time.perf_counter()
-        retriever.lexical.sync(store); retriever.lexical.search(terms(q), 50); t4 = time.perf_counter()
-        passages = bot.pipeline.retrieve(q, bot.settings.top_k); t5 = time.perf_counter()
-        list(bot.pipeline.answer(q, passages)); t6 = time.perf_counter()
-        fusion = max(0.0, (t5 - t4) - (t4 - t0))
-        for key, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, fusion, t6 - t5)):
-            parts[key].append(1000 * value)
+        for key in parts:
+            parts[key].append(1000 * trace.seconds.get(f"retrieve.{key}", trace.seconds.get(key, 0.0)))
     return total, parts
 
 
@@ -172,7 +168,7 @@ def run_one(mode: str, size: int, base_path: Path, model_dir: str, questions: in
             LexicalIndex(cache_path=bot.settings.lexical_cache).sync(store)
             result["lexical_from_cache_s"] = round(time.perf_counter() - t, 2)
             # What every process pays at its next question after any write to the store.
-            store.bump_revision()
+            store.flags.bump_revision()
             t = time.perf_counter()
             bot.retriever.lexical.sync(store)
             result["lexical_resync_s"] = round(time.perf_counter() - t, 2)

@@ -134,13 +134,13 @@ class Assistant:
         return ExtractiveAnswerer(self.calibration, idf=self.retriever.lexical.idf)
 
     def _seed(self, store: ArticleStore) -> None:
-        if store.seeded:
+        if store.flags.seeded:
             return
         if store.count_articles() == 0:
             report = ingest_paths([seed_path()], Indexer(store, self.embedder), self.settings.chunking, progress=False)
             if not report.ok:
                 raise RuntimeError(f"could not ingest the bundled seed article: {report.errors[0]}")
-        store.mark_seeded()
+        store.flags.mark_seeded()
 
     # -- articles -----------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], *, progress: bool | None = None) -> IngestReport:

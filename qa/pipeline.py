@@ -163,6 +163,7 @@ class Pipeline:
         found = self.parts.retriever.retrieve(query, k, depth)
         trace.question_used, trace.vector, trace.candidates = query, found.vector, found.candidates
         trace.fused, trace.passages = found.fused, found.passages
+        trace.seconds.update({f"retrieve.{part}": s for part, s in found.seconds.items()})
         return found.passages
 
     def retrieve_without(self, trace: Trace, k: int, leave_out: Callable[[str], bool]) -> list[Passage]:

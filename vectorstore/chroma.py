@@ -15,10 +15,8 @@ fall back to its own default one (which would download a model).
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import chromadb
@@ -27,8 +25,9 @@ from chromadb.errors import ChromaError, NotFoundError
 from ingest import Article, ArticleInfo, Chunk, Passage
 
 from . import schema
+from .writing import IndexedArticle, write_records
 from .connection import EmbedderMismatch, StoreConfig, StoreError, StoreLocked, StoreUnavailable, guard, open_client
-from .journal import PLACEHOLDER_VECTOR, Journal
+from .journal import Journal
 from .locking import acquire_writer_lock, release_writer_lock
 
 __all__ = ["ArticleStore", "EmbedderMismatch", "IndexedArticle", "StoreConfig", "StoreError", "StoreLocked",
@@ -42,16 +41,36 @@ class EmbedderIdentity(Protocol):
     dimension: int
 
 
-@dataclass
-class IndexedArticle:
-    """One article ready to store: its chunks and sentences, each with its vector."""
+class StoreFlags:
+    """Store-wide flags, kept in the articles collection's metadata. Always read afresh:
+    another process may have changed them since this one opened the collection."""
 
-    article: Article
-    chunks: list[Chunk]
-    version: str
-    chunk_vectors: Any
-    sentence_spans: list[tuple[int, int]]
-    sentence_vectors: Any
+    def __init__(self, client: chromadb.ClientAPI, collection: str, config: StoreConfig):
+        self.client, self.collection, self.config = client, collection, config
+
+    def _read(self) -> dict[str, Any]:
+        with guard(self.config):
+            return dict(self.client.get_collection(self.collection, embedding_function=None).metadata or {})
+
+    def _update(self, **updates: Any) -> None:
+        with guard(self.config):
+            fresh = self.client.get_collection(self.collection, embedding_function=None)
+            fresh.modify(metadata={**(fresh.metadata or {}), **updates})
+
+    @property
+    def seeded(self) -> bool:
+        return bool(self._read().get("seeded"))
+
+    def mark_seeded(self) -> None:
+        self._update(seeded=True)
+
+    def revision(self) -> str:
+        """A token that changes whenever any process changes the store's content."""
+        return str(self._read().get("revision", ""))
+
+    def bump_revision(self) -> None:
+        """Tell every process (their lexical indexes) that the content changed."""
+        self._update(revision=uuid.uuid4().hex)
 
 
 class ArticleStore:
@@ -74,6 +93,7 @@ class ArticleStore:
                 self.sentences = self._collection(f"{config.collection}_sentences", self._identity(), space="cosine")
                 self.journal = Journal(self._collection(f"{config.collection}_journal", {"kind": "journal"}, space="l2"),
                                        shared=config.is_server)
+            self.flags = StoreFlags(self.client, self.articles.name, config)
             if check_embedder:
                 self.check_embedder()
         except BaseException:
@@ -128,34 +148,6 @@ class ArticleStore:
             self.chunks = self._collection(f"{self.config.collection}_chunks", self._identity(), space="cosine")
             self.sentences = self._collection(f"{self.config.collection}_sentences", self._identity(), space="cosine")
 
-    # Store-wide flags live in the articles collection's metadata. Always read it afresh: another
-    # process may have changed it since this one opened the collection.
-    def _store_meta(self) -> dict[str, Any]:
-        with guard(self.config):
-            return dict(self.client.get_collection(self.articles.name, embedding_function=None).metadata or {})
-
-    def _update_store_meta(self, **updates: Any) -> None:
-        with guard(self.config):
-            fresh = self.client.get_collection(self.articles.name, embedding_function=None)
-            meta = dict(fresh.metadata or {})
-            meta.update(updates)
-            fresh.modify(metadata=meta)
-
-    @property
-    def seeded(self) -> bool:
-        return bool(self._store_meta().get("seeded"))
-
-    def mark_seeded(self) -> None:
-        self._update_store_meta(seeded=True)
-
-    def revision(self) -> str:
-        """A token that changes whenever any process changes the store's content."""
-        return str(self._store_meta().get("revision", ""))
-
-    def bump_revision(self) -> None:
-        """Tell every process (their lexical indexes) that the content changed."""
-        self._update_store_meta(revision=uuid.uuid4().hex)
-
     # -- writing ------------------------------------------------------------------------------
     def versions(self, article_ids: list[str]) -> dict[str, str]:
         if not article_ids:
@@ -182,49 +174,12 @@ class ArticleStore:
                     raise
                 except Exception as err:  # noqa: BLE001 - reported per article, the batch goes on
                     failures.append((item.article.id, err))
-        self.bump_revision()
+        self.flags.bump_revision()
         return failures
 
     def _write_many(self, items: list[IndexedArticle]) -> None:
-        """Journal entries, then chunks and sentences, then the article records (the commit
-        markers), then the journal entries go: a crash anywhere leaves entries that recovery
-        resolves."""
-        ids = [item.article.id for item in items]
-        existing = set(self.articles.get(ids=ids, include=[])["ids"])
-        step = max(1, self.client.get_max_batch_size())
-        now = time.time()
-        self.journal.begin([(item.article.id, item.version) for item in items], now)
-        chunk_rows = [(c, item, i) for item in items for i, c in enumerate(item.chunks)]
-        for start in range(0, len(chunk_rows), step):
-            part = chunk_rows[start : start + step]
-            self.chunks.upsert(
-                ids=[c.id for c, _, _ in part],
-                embeddings=[item.chunk_vectors[i] for _, item, i in part],
-                documents=[c.text for c, _, _ in part],
-                metadatas=[schema.chunk_metadata(item.article, c, item.version) for c, item, _ in part],
-            )
-        sentence_rows = [(span, item, i) for item in items for i, span in enumerate(item.sentence_spans)]
-        for start in range(0, len(sentence_rows), step):
-            part = sentence_rows[start : start + step]
-            self.sentences.upsert(
-                ids=[schema.sentence_id(item.article.id, i) for _, item, i in part],
-                embeddings=[item.sentence_vectors[i] for _, item, i in part],
-                metadatas=[schema.sentence_metadata(item.article.id, i, span, item.version) for span, item, i in part],
-            )
-        for item in items:
-            if item.article.id in existing:
-                # Chunks and sentences beyond the new counts belong to an older, longer version.
-                aid = item.article.id
-                self.chunks.delete(where={"$and": [{"article_id": aid}, {"chunk_index": {"$gte": len(item.chunks)}}]})
-                self.sentences.delete(where={"$and": [{"article_id": aid},
-                                                      {"sentence_index": {"$gte": len(item.sentence_spans)}}]})
-        self.articles.upsert(
-            ids=ids,
-            embeddings=[PLACEHOLDER_VECTOR] * len(items),
-            documents=[item.article.text for item in items],
-            metadatas=[schema.article_metadata(item.article, len(item.chunks), item.version, now) for item in items],
-        )
-        self.journal.finish(ids)
+        write_records(self.articles, self.chunks, self.sentences, self.journal, items,
+                      max(1, self.client.get_max_batch_size()))
 
     def discard_vectors(self, article_id: str) -> None:
         """Delete an article's chunks and sentences, keeping its record (recovery, before a rebuild)."""
@@ -251,7 +206,7 @@ class ArticleStore:
             self.sentences.delete(where={"article_id": article_id})
             if exists:
                 self.articles.delete(ids=[article_id])
-            self.bump_revision()
+            self.flags.bump_revision()
         return exists
 
     # -- reading ------------------------------------------------------------------------------
@@ -289,7 +244,7 @@ class ArticleStore:
             return self.chunks.count()
 
     def chunk_ids(self) -> list[str]:
-        """Every stored chunk id (ids only: ten times cheaper to read than metadata)."""
+        """Every stored chunk id (ids only: far cheaper to read than metadata)."""
         with guard(self.config):
             return list(self.chunks.get(include=[])["ids"])
 

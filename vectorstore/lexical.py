@@ -8,8 +8,8 @@ A re-sync reads chunk *ids* and article versions only (a chunk's version is its 
 they are written together, the article last), then fetches and analyses just the new chunks
 and those of articles whose version changed.
 
-Analysing is what makes a first build slow (about 20 s at 100k chunks on 2 cores, most of it
-Arabic stemming), so the analysed terms are kept in a cache file (``cache_path``) that the next
+Analysing is what makes a first build slow (mostly Arabic stemming; BENCHMARKS.md has the
+figures), so the analysed terms are kept in a cache file (``cache_path``) that the next
 process loads instead: entries are keyed by chunk id *and* content version, so a stale entry is
 never used. The index keeps terms only; the text and metadata of the chunks a search returns
 are read from the store (one call for at most ``k`` ids).
@@ -67,7 +67,7 @@ class LexicalIndex:
 
     def sync(self, store: ArticleStore) -> None:
         """Bring the index in step with ``store`` if it changed since the last sync."""
-        revision = store.revision()
+        revision = store.flags.revision()
         if revision == self._revision and self._bm25 is not None:
             return
         with self._lock:
