@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ingest.analysis import terms
+from ingest.chunking import MIN_SENTENCE_CHARS
 
 from ingest import Passage
 
@@ -208,5 +209,9 @@ class HybridRetriever:
         known = {(p.chunk_id, s, e) for p in passages for s, e, _ in p.sentences}
         for article_id, start, end, stored in self.store.sentence_vectors(list(by_article)):
             for p in by_article[article_id]:
-                if p.start <= start and end <= p.end and (p.chunk_id, start, end) not in known:
-                    p.sentences.append((start, end, float(np.dot(stored, vector))))
+                # A sentence the chunk cuts (a chunk may start or end inside a long one) counts
+                # with the part inside the chunk, scored as the whole sentence.
+                s, e = max(start, p.start), min(end, p.end)
+                if e - s >= MIN_SENTENCE_CHARS and (p.chunk_id, s, e) not in known:
+                    p.sentences.append((s, e, float(np.dot(stored, vector))))
+                    known.add((p.chunk_id, s, e))
