@@ -32,25 +32,47 @@ class Citation:
         return asdict(self)
 
 
+ANSWERED, NOT_FOUND, SMALL_TALK = "answered", "not_found", "small_talk"
+
+
 @dataclass
 class Answer:
+    """``text`` is the whole answer as displayed (its ``[n]`` markers point at ``citations``);
+    ``lead`` the sentence that answers best, with its marker; ``status`` one of
+    ``answered``, ``not_found`` (the articles don't say: ``abstained``) or ``small_talk`` (a
+    greeting or a question about the assistant, answered without the articles)."""
+
     text: str
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     question_used: str = ""
     # Set when the configured LLM failed and the extractive answer stands in for it.
     fallback: bool = False
+    # Said before the text, in the question's language: the LLM fell back, the quotes are in
+    # another language than the question...
     notice: str | None = None
+    status: str = ANSWERED
+    lead: str = ""
     # The pieces the text streams in (an extractive answer: its quoted sentences); not serialised.
     segments: list[str] = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.abstained and self.status == ANSWERED:
+            self.status = NOT_FOUND
+        if not self.lead:
+            self.lead = self.text
 
     def to_dict(self) -> dict:
         out = {
             "answer": self.text,
+            "lead": self.lead,
+            "status": self.status,
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
             "question_used": self.question_used,
         }
         if self.fallback:
-            out.update(fallback=True, notice=self.notice)
+            out["fallback"] = True
+        if self.notice:
+            out["notice"] = self.notice
         return out

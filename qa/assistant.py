@@ -267,7 +267,8 @@ class Assistant:
             return pipeline.retrieve(x["question_used"], x["question"].k or self.settings.top_k)
 
         def answer_step(x: dict) -> Answer:
-            final = next(e for e in pipeline.answer(x["question_used"], x["passages"]) if isinstance(e, Final))
+            events = pipeline.answer(x["question_used"], x["passages"], asked=x["question"].text)
+            final = next(e for e in events if isinstance(e, Final))
             final.answer.question_used = x["question_used"]
             return final.answer
 

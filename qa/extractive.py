@@ -42,7 +42,7 @@ from vectorstore import Passage
 
 from .answer import Answer
 from .citations import citation_for
-from .language import abstain_message
+from .language import abstain_message, cross_language_notice
 
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _DIGIT = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
@@ -349,11 +349,14 @@ class ExtractiveAnswerer:
             relation, x = f"{relation}/no-baseline", x[: len(EVIDENCE_FEATURES_WITHOUT_BASELINE)]
         return float(self.calibration.evidence[relation].logit(x[None, :])[0]) - self.calibration.thresholds[relation]
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
+    def answer(self, question: str, passages: list[Passage], asked: str | None = None) -> Answer:
+        """``question``: what retrieval used (a follow-up joined to the one before it);
+        ``asked``: what the user wrote, whose language every message of the answer takes."""
+        asked = asked or question
         scored = self.score(question, passages)
         if not scored.confident:
-            return Answer(abstain_message(question), abstained=True, question_used=question)
-        return self._compose(question, self.choose(scored.sentences), passages)
+            return Answer(abstain_message(asked), abstained=True, question_used=question)
+        return self._compose(question, self.choose(scored.sentences), passages, asked)
 
     def choose(self, sentences: list[Sentence]) -> list[Sentence]:
         """The best ``max_sentences`` sentences, so long as the answer stays shorter than the
@@ -373,7 +376,7 @@ class ExtractiveAnswerer:
             chosen = [*keep, alternative] if alternative else keep
         return chosen
 
-    def _compose(self, question: str, chosen: list[Sentence], passages: list[Passage]) -> Answer:
+    def _compose(self, question: str, chosen: list[Sentence], passages: list[Passage], asked: str) -> Answer:
         # Quote in reading order; passage i is cited as [i+1], as the sources list numbers it.
         chosen.sort(key=lambda s: (s.passage, s.start))
         q_terms = set(terms(question))
@@ -392,7 +395,13 @@ class ExtractiveAnswerer:
                 citations[n] = citation_for(n, passages[s.passage], quote=(top.start, top.end), clause=clause)
             citations[n].quotes.append((passages[s.passage].start + s.start, passages[s.passage].start + s.end))
             parts.append(f"{s.text} [{n}]")
-        return Answer(" ".join(parts), list(citations.values()), abstained=False, question_used=question, segments=parts)
+        best = max(chosen, key=lambda s: s.score)
+        lead = f"{best.text} [{best.passage + 1}]"
+        notice = None
+        if not _is_arabic(asked) and any(_is_arabic(s.text) for s in chosen):
+            notice = cross_language_notice(asked)
+        return Answer(" ".join(parts), list(citations.values()), abstained=False, question_used=question, segments=parts,
+                      lead=lead, notice=notice)
 
     @staticmethod
     def _answer_clause(text: str, sentence: Sentence, q_terms: set[str]) -> tuple[int, int]:

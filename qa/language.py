@@ -6,9 +6,12 @@ import re
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _FRENCH_HINTS = re.compile(
-    r"[àâçéèêëîïôûùüÿœæ]|\b(qui|quoi|quel|quelle|quels|quelles|comment|pourquoi|où|quand|est-ce|le|la|les|des|du|une|avec|dans)\b",
+    r"[àâçéèêëîïôûùüÿœæ]|\b(qui|quoi|quel|quelle|quels|quelles|comment|pourquoi|où|quand|est-ce|est|sont|le|la|les|des|du"
+    r"|une|un|de|et|avec|dans|pour|sur|au|aux|cette|ce|combien|lequel|laquelle)\b",
     re.IGNORECASE,
 )
+# Words that are French on their own (a one-word message has no second hint to lean on).
+_FRENCH_WORDS = re.compile(r"\b(bonjour|bonsoir|salut|coucou|merci|revoir|svp|oui)\b", re.IGNORECASE)
 
 ABSTAIN_MESSAGES = {
     "ar": "لا تذكر المقالات المتوفرة إجابة عن هذا السؤال.",
@@ -23,7 +26,8 @@ def detect_language(text: str) -> str:
     latin = len(_LATIN.findall(text))
     if arabic and arabic >= latin:
         return "ar"
-    if len(_FRENCH_HINTS.findall(text)) >= 2 or re.search(r"[àâçéèêëîïôûùœ]", text, re.IGNORECASE):
+    if (len(_FRENCH_HINTS.findall(text)) >= 2 or re.search(r"[àâçéèêëîïôûùœ]", text, re.IGNORECASE)
+            or _FRENCH_WORDS.search(text)):
         return "fr"
     return "en"
 
@@ -41,3 +45,15 @@ LLM_FALLBACK_NOTICES = {
 
 def llm_fallback_notice(question: str) -> str:
     return LLM_FALLBACK_NOTICES[detect_language(question)]
+
+
+CROSS_LANGUAGE_NOTICES = {
+    "en": "The articles are in Arabic; the answer quotes them as written:",
+    "fr": "Les articles sont en arabe ; la réponse les cite tels quels :",
+    "ar": "المقالات بلغة أخرى؛ الإجابة تقتبسها كما وردت:",
+}
+
+
+def cross_language_notice(question: str) -> str:
+    """Said before quotes in another language than the question."""
+    return CROSS_LANGUAGE_NOTICES[detect_language(question)]

@@ -1,10 +1,13 @@
-"""One question, answered as three named steps; the only place the flow is written.
+"""One question, answered as named steps; the only place the flow is written.
 
     condense ──► retrieve ──► answer
     (a follow-up    (hybrid search:   (extractive, or the LLM with the
      made to stand   candidates,       extractive answer standing in
      alone)          fusion, sentence  when it fails)
                      similarities)
+
+A greeting or a question about the assistant itself ("hello", "what can you do?") takes a
+step of its own instead: a short reply in its language, no retrieval (``qa/smalltalk.py``).
 
 :meth:`Pipeline.run` yields typed events: :class:`Sources` (the numbered passages, before any
 answer text), :class:`Delta` pieces of text (the LLM's tokens, or the extractive answer sentence
@@ -23,16 +26,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from vectorstore import Passage
+from vectorstore import ArticleInfo, Passage
 from vectorstore.hybrid import Candidates, HybridRetriever
 
-from .answer import Answer
+from .answer import SMALL_TALK, Answer
 from .citations import citation_for
 from .condense import LLMCondenser, condense_heuristic
 from .extractive import ExtractiveAnswerer
 from .language import llm_fallback_notice
 from .llm import LLMAnswerer, LLMUnavailable
 from .question import Question
+from .smalltalk import is_small_talk, small_talk_reply
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -104,6 +108,8 @@ class Components(Protocol):
     @property
     def chat_model(self) -> Any: ...
 
+    def list_articles(self) -> list[ArticleInfo]: ...
+
 
 class Pipeline:
     def __init__(self, components: Components):
@@ -115,12 +121,15 @@ class Pipeline:
         (at least ``k``; evaluation reads recall at 10 from it)."""
         trace = trace if trace is not None else Trace()
         trace.question = question
+        if is_small_talk(question.text):
+            yield from self.small_talk(question, trace)
+            return
         used = self.timed(trace, "condense", lambda: self.condense(question))
         k = question.k or self.parts.settings.top_k
         passages = self.timed(trace, "retrieve", lambda: self.retrieve(used, k, depth=depth, trace=trace))
         yield Sources(used, passages)
         started = time.perf_counter()
-        for event in self.answer(used, passages):
+        for event in self.answer(used, passages, asked=question.text):
             if isinstance(event, Final):
                 event.answer.question_used = used
                 trace.answer = event.answer
@@ -141,6 +150,17 @@ class Pipeline:
         result = work()
         trace.seconds[step] = time.perf_counter() - started
         return result
+
+    # -- step 0: small talk -------------------------------------------------------------------
+    def small_talk(self, question: Question, trace: Trace) -> Iterator[Event]:
+        """A greeting or a question about the assistant: a short reply, no retrieval."""
+        recent = sorted(self.parts.list_articles(), key=lambda a: -a.ingested_at)
+        answer = Answer(small_talk_reply(question.text, [a.title for a in recent]), status=SMALL_TALK,
+                        question_used=question.text)
+        trace.question_used, trace.answer = question.text, answer
+        yield Sources(question.text, [])
+        yield Delta(answer.text)
+        yield Final(answer)
 
     # -- step 1: condense ---------------------------------------------------------------------
     def condense(self, question: Question) -> str:
@@ -183,30 +203,32 @@ class Pipeline:
         return passages
 
     # -- step 3: answer -----------------------------------------------------------------------
-    def answer(self, query: str, passages: list[Passage]) -> Iterator[Delta | Final]:
+    def answer(self, query: str, passages: list[Passage], asked: str | None = None) -> Iterator[Delta | Final]:
+        """``query``: what retrieval used; ``asked``: what the user wrote (the language of the
+        reply's messages: a French follow-up joined to an Arabic question is answered in French)."""
         model = self.parts.chat_model
         if model is None:
-            yield from self._extractive(query, passages)
+            yield from self._extractive(query, passages, asked)
             return
         try:
             for item in LLMAnswerer(model).stream(query, passages):
                 yield Final(item) if isinstance(item, Answer) else Delta(item)
         except LLMUnavailable as err:
             # Text already streamed is superseded: clients show the final answer's text.
-            yield Final(self.fallback(query, passages, err))
+            yield Final(self.fallback(query, passages, err, asked))
 
-    def _extractive(self, query: str, passages: list[Passage]) -> Iterator[Delta | Final]:
-        answer = self.parts.extractive.answer(query, passages)
+    def _extractive(self, query: str, passages: list[Passage], asked: str | None) -> Iterator[Delta | Final]:
+        answer = self.parts.extractive.answer(query, passages, asked)
         # Quoted sentences arrive one by one, as a reader would see them.
         segments = answer.segments or [answer.text]
         for i, segment in enumerate(segments):
             yield Delta(segment + (" " if i < len(segments) - 1 else ""))
         yield Final(answer)
 
-    def fallback(self, query: str, passages: list[Passage], err: LLMUnavailable) -> Answer:
+    def fallback(self, query: str, passages: list[Passage], err: LLMUnavailable, asked: str | None = None) -> Answer:
         """The LLM failed or timed out: the extractive answer and its sources, marked as such."""
         log.warning("%s; answering extractively", err)
-        answer = self.parts.extractive.answer(query, passages)
+        answer = self.parts.extractive.answer(query, passages, asked)
         answer.fallback = True
-        answer.notice = llm_fallback_notice(query)
+        answer.notice = "\n".join(filter(None, [llm_fallback_notice(asked or query), answer.notice]))
         return answer

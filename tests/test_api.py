@@ -33,8 +33,10 @@ def test_ask_returns_answer_and_citations(client):
     r = client.post("/api/ask", json={"question": "كم تبلغ قدرة محطة نور؟"})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"answer", "citations", "abstained", "question_used"}  # no fallback: no extra keys
-    assert "٥٨٠ ميغاواط" in body["answer"] and not body["abstained"]
+    # no fallback and no notice: no extra keys
+    assert set(body) == {"answer", "lead", "status", "citations", "abstained", "question_used"}
+    assert "٥٨٠ ميغاواط" in body["answer"] and not body["abstained"] and body["status"] == "answered"
+    assert body["lead"] in body["answer"] and body["lead"].endswith("]")
     c = body["citations"][0]
     assert {"n", "article_id", "title", "text", "start", "end", "page", "score"} <= set(c)
     article = client.get(f"/api/articles/{c['article_id']}").json()

@@ -19,7 +19,7 @@ from qa.jobs import UploadJob, UploadJobs
 from qa.uploads import discard_upload
 
 from .feedback import FeedbackStore
-from .render import answer_html, question_html, sources_html
+from .render import answer_html, final_answer_html, question_html, sources_html
 
 EXAMPLES = [
     "من ترأس الحوار الإستراتيجي بين المغرب ومكتب الأمم المتحدة لمكافحة الإرهاب؟",
@@ -110,10 +110,7 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
                     final = event["answer"]
                     turns = turns + [{"question": message, "answer": final["answer"], "sources": sources,
                                       "citations": final["citations"], "abstained": final["abstained"]}]
-                    shown = final["answer"]
-                    if final.get("notice"):
-                        shown = f"{final['notice']}\n\n{shown}"
-                    chat[-1] = {"role": "assistant", "content": answer_html(shown, turn)}
+                    chat[-1] = {"role": "assistant", "content": final_answer_html(final, turn)}
                     yield chat, turns, sources_html(turns, article_text), gr.skip()
         except IsnadError as err:
             chat[-1] = {"role": "assistant", "content": question_html(str(err))}

@@ -24,7 +24,7 @@ def shown(text: str) -> str:
 CONTEXT_CHARS = 4000
 
 
-def answer_html(text: str, turn: int) -> str:
+def answer_html(text: str, turn: int, css: str = "isnad-answer") -> str:
     """An answer as HTML: escaped text, ``[n]`` as links to source ``n`` of answer ``turn``."""
     parts, last = [], 0
     for m in MARKER.finditer(text):
@@ -33,7 +33,22 @@ def answer_html(text: str, turn: int) -> str:
         parts.append(f'<a class="isnad-cite" href="#isnad-src-{turn}-{n}">[{n}]</a>')
         last = m.end()
     parts.append(shown(text[last:]))
-    return f'<div dir="auto" class="isnad-answer">{"".join(parts)}</div>'
+    return f'<div dir="auto" class="{css}">{"".join(parts)}</div>'
+
+
+MORE_LABEL = "مزيد من المصادر · more from the sources"
+
+
+def final_answer_html(answer: dict, turn: int) -> str:
+    """A finished answer (``Answer.to_dict()``): its notice, the lead, then the other quoted
+    sentences under "more from the sources"."""
+    notice = f'<p class="isnad-notice">{shown(answer["notice"])}</p>' if answer.get("notice") else ""
+    lead, text = answer.get("lead") or answer["answer"], answer["answer"]
+    rest = text.replace(lead, "", 1).strip() if lead != text and lead in text else ""
+    more = (f'<div class="isnad-more"><span class="isnad-more-label">{MORE_LABEL}</span>'
+            f'{answer_html(rest, turn, "isnad-answer-part")}</div>') if rest else ""
+    body = answer_html(lead if rest else text, turn, "isnad-answer-part")
+    return f'<div dir="auto" class="isnad-answer">{notice}{body}{more}</div>'
 
 
 def question_html(text: str) -> str:
@@ -129,4 +144,7 @@ PAGE_CSS = """
 mark.isnad-quote { background: #fde68a; color: inherit; padding: 1px 0; }
 .isnad-source summary { cursor: pointer; unicode-bidi: plaintext; }
 .isnad-source { margin-bottom: 0.5em; }
+.isnad-notice { margin: 0 0 0.4em; font-style: italic; opacity: 0.8; unicode-bidi: plaintext; }
+.isnad-more { margin-top: 0.5em; padding-top: 0.4em; border-top: 1px solid rgba(127, 127, 127, 0.3); font-size: 0.95em; }
+.isnad-more-label { display: block; font-size: 0.85em; opacity: 0.7; margin-bottom: 0.2em; }
 """

@@ -17,15 +17,15 @@
   var lang = (script.getAttribute("data-lang") || document.documentElement.lang || "ar").slice(0, 2);
   var title = script.getAttribute("data-title") || (lang === "ar" ? "إسناد" : "isnad");
   var rtl = lang === "ar";
-  var EN = { open: "Ask", placeholder: "Ask a question…", send: "Send", sources: "Sources", error: "Could not reach the assistant: ", close: "Close",
+  var EN = { open: "Ask", placeholder: "Ask a question…", send: "Send", sources: "Sources", error: "Could not reach the assistant: ", close: "Close", more: "More from the sources",
     login: "Sign in to the assistant first, then ask again: ",
     origin: "This page is not allowed to use the assistant. Its administrator must add this page's origin (" + location.origin + ") to ISNAD_ALLOWED_ORIGINS." };
   var T = {
-    ar: { open: "اسأل", placeholder: "اكتب سؤالك…", send: "أرسل", sources: "المصادر", error: "تعذر الاتصال: ", close: "إغلاق",
+    ar: { open: "اسأل", placeholder: "اكتب سؤالك…", send: "أرسل", sources: "المصادر", error: "تعذر الاتصال: ", close: "إغلاق", more: "مزيد من المصادر",
       login: "سجّل الدخول إلى المساعد أولا ثم أعد السؤال: ",
       origin: "لا يُسمح لهذه الصفحة باستعمال المساعد. على مسؤول الخادم إضافة أصلها (" + location.origin + ") إلى ISNAD_ALLOWED_ORIGINS." },
     en: EN,
-    fr: { open: "Demander", placeholder: "Posez une question…", send: "Envoyer", sources: "Sources", error: "Connexion impossible : ", close: "Fermer",
+    fr: { open: "Demander", placeholder: "Posez une question…", send: "Envoyer", sources: "Sources", error: "Connexion impossible : ", close: "Fermer", more: "Plus de sources",
       login: "Connectez-vous d'abord à l'assistant, puis reposez la question : ",
       origin: "Cette page n'est pas autorisée à utiliser l'assistant. Son administrateur doit ajouter son origine (" + location.origin + ") à ISNAD_ALLOWED_ORIGINS." }
   }[lang] || EN;
@@ -51,6 +51,8 @@
     ".source { margin-top: 6px; padding: 8px; border-inline-start: 3px solid #0f766e; background: #fff; font-size: 14px; unicode-bidi: plaintext; }",
     ".source b { display: block; margin-bottom: 4px; }",
     "mark { background: #fde68a; color: inherit; }",
+    ".more { margin-top: 8px; padding-top: 6px; border-top: 1px solid #d1d5db; }",
+    ".more-label { display: block; font-size: 12px; color: #6b7280; }",
     "form { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #e5e7eb; }",
     "input { flex: 1; padding: 8px 10px; border: 1px solid #d1d5db; border-radius: 8px; font-size: 15px; unicode-bidi: plaintext; }",
     "form button { padding: 8px 14px; border: 0; border-radius: 8px; background: #0f766e; color: #fff; cursor: pointer; }"
@@ -173,6 +175,21 @@
     node.appendChild(textNode(text.slice(last)));
   }
 
+  // A finished answer: its notice, the lead, then the other quoted sentences under "more".
+  function renderFinal(node, answer) {
+    var text = answer.answer, lead = answer.lead || text;
+    var rest = (lead !== text && text.indexOf(lead) >= 0) ? text.replace(lead, "").trim() : "";
+    renderAnswer(node, (answer.notice ? answer.notice + "\n\n" : "") + (rest ? lead : text), answer.citations);
+    if (rest) {
+      var more = el("div", "more");
+      more.appendChild(el("span", "more-label", T.more));
+      var body = el("div");
+      renderAnswer(body, rest, answer.citations);
+      more.appendChild(body);
+      node.appendChild(more);
+    }
+  }
+
   function addMessage(cls, text) {
     var node = el("div", "msg " + cls, text);
     node.dir = "auto";
@@ -251,8 +268,7 @@
               answerNode.textContent = text;
             } else if (event === "answer") {
               finished = true;
-              var shown = data.answer.notice ? data.answer.notice + "\n\n" + data.answer.answer : data.answer.answer;
-              renderAnswer(answerNode, shown, data.answer.citations);
+              renderFinal(answerNode, data.answer);
               history.push([question, data.answer.answer]);
             } else if (event === "error") {
               fail(data.detail);
