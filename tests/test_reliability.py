@@ -18,7 +18,7 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from conftest import SHARED, clean_env, cli_env, free_port, running_app, stop, wait_for_port
+from conftest import DATA, clean_env, cli_env, free_port, running_app, stop, wait_for_port
 from ingest.chunking import article_sentences
 from qa import Assistant
 
@@ -27,7 +27,7 @@ ISNAD = [sys.executable, "-m", "ui.cli"]
 
 def _xquad_files(folder: Path, n: int) -> dict[str, str]:
     """``n`` XQuAD-ar paragraphs as .txt files; returns file stem -> text."""
-    data = json.loads((SHARED / "data/xquad/xquad.ar.json").read_text(encoding="utf-8"))
+    data = json.loads((DATA / "xquad/xquad.ar.json").read_text(encoding="utf-8"))
     paragraphs = [p["context"].strip() for doc in data["data"] for p in doc["paragraphs"]][:n]
     folder.mkdir(parents=True, exist_ok=True)
     texts = {}
