@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -12,12 +13,6 @@ _FRENCH_HINTS = re.compile(
 )
 # Words that are French on their own (a one-word message has no second hint to lean on).
 _FRENCH_WORDS = re.compile(r"\b(bonjour|bonsoir|salut|coucou|merci|revoir|svp|oui)\b", re.IGNORECASE)
-
-ABSTAIN_MESSAGES = {
-    "ar": "لا تذكر المقالات المتوفرة إجابة عن هذا السؤال.",
-    "en": "The articles don't say.",
-    "fr": "Les articles ne le disent pas.",
-}
 
 
 def detect_language(text: str) -> str:
@@ -32,28 +27,32 @@ def detect_language(text: str) -> str:
     return "en"
 
 
-def abstain_message(question: str) -> str:
-    return ABSTAIN_MESSAGES[detect_language(question)]
-
-
-LLM_FALLBACK_NOTICES = {
-    "ar": "تعذر الوصول إلى النموذج اللغوي؛ هذه الإجابة مقتبسة مباشرة من المقالات.",
-    "en": "The language model is unavailable; this answer quotes the articles directly.",
-    "fr": "Le modèle de langue est indisponible ; cette réponse cite directement les articles.",
+# What isnad says besides the articles' own words, in each language it answers in.
+MESSAGES = {
+    "abstain": {
+        "ar": "لا تذكر المقالات المتوفرة إجابة عن هذا السؤال.",
+        "en": "The articles don't say.",
+        "fr": "Les articles ne le disent pas.",
+    },
+    "llm_fallback": {
+        "ar": "تعذر الوصول إلى النموذج اللغوي؛ هذه الإجابة مقتبسة مباشرة من المقالات.",
+        "en": "The language model is unavailable; this answer quotes the articles directly.",
+        "fr": "Le modèle de langue est indisponible ; cette réponse cite directement les articles.",
+    },
+    # Said before quotes in another language than the question.
+    "cross_language": {
+        "en": "The articles are in Arabic; the answer quotes them as written:",
+        "fr": "Les articles sont en arabe ; la réponse les cite tels quels :",
+        "ar": "المقالات بلغة أخرى؛ الإجابة تقتبسها كما وردت:",
+    },
 }
 
 
-def llm_fallback_notice(question: str) -> str:
-    return LLM_FALLBACK_NOTICES[detect_language(question)]
+def message(name: str, question: str) -> str:
+    """Message ``name`` in the language of ``question``."""
+    return MESSAGES[name][detect_language(question)]
 
 
-CROSS_LANGUAGE_NOTICES = {
-    "en": "The articles are in Arabic; the answer quotes them as written:",
-    "fr": "Les articles sont en arabe ; la réponse les cite tels quels :",
-    "ar": "المقالات بلغة أخرى؛ الإجابة تقتبسها كما وردت:",
-}
-
-
-def cross_language_notice(question: str) -> str:
-    """Said before quotes in another language than the question."""
-    return CROSS_LANGUAGE_NOTICES[detect_language(question)]
+abstain_message = partial(message, "abstain")
+llm_fallback_notice = partial(message, "llm_fallback")
+cross_language_notice = partial(message, "cross_language")

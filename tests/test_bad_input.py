@@ -4,7 +4,6 @@ crash, a 500 or a traceback. Uploads: nothing is written outside the data dir.""
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from io import BytesIO
 

@@ -27,9 +27,9 @@ import json
 import logging
 import os
 import secrets
-import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -214,7 +214,7 @@ class Guard:
         if user is None and not public:
             accepts_html = "text/html" in headers.get("accept", "")
             if method == "GET" and accepts_html and not path.startswith(("/api/", "/gradio_api/")):
-                raise Refusal(303, "login required", {"Location": "/login?next=" + _quote_path(path)})
+                raise Refusal(303, "login required", {"Location": "/login?next=" + quote(path, safe="/")})
             extra = {} if headers.get("origin") else {"WWW-Authenticate": 'Basic realm="isnad"'}
             raise Refusal(401, f"login required: sign in at {self._base(headers)}/login first", extra)
         return user
@@ -333,12 +333,6 @@ def _cookie(headers: Headers, name: str) -> str | None:
         if key == name:
             return value
     return None
-
-
-def _quote_path(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")
 
 
 def install_security(app: FastAPI, settings: Settings, sessions: Sessions | None, login_failures: RateLimiter) -> None:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import chromadb
 from chromadb.errors import ChromaError, NotFoundError
 
-from ingest import Article, ArticleInfo, Chunk, Passage
+from ingest import Article, ArticleInfo, Passage
 
 from . import schema
 from .writing import IndexedArticle, write_records
