@@ -53,6 +53,8 @@ def test_markdown_markup_removed():
     assert "**" not in article.text and "](" not in article.text and "#" not in article.text
     assert "بنك التنمية الأفريقي" in article.text
     assert "تعد محطة نور في ورزازات" in article.text
+    # List items keep their text, not their bullets.
+    assert "\nتقلص المحطة انبعاثات الكربون" in article.text and "- " not in article.text
 
 
 def test_html_keeps_article_drops_menus_and_footer():

@@ -211,6 +211,9 @@ def test_long_file_names_keep_their_extension(server):
     assert r.status_code == 201 and r.json()["file"].endswith(".txt") and len(r.json()["file"]) <= 120
     r = upload(client, "b" * 116 + ".txt.pdf", b"plain text, not a PDF", wait=60)
     assert r.status_code == 422 and "PDF" in " ".join(r.json()["errors"])
+    # The same text again, under another name: nothing new, and the answer says so.
+    r = upload(client, "again.txt", "عنوان\nنص عن الصويرة ومهرجانها.".encode(), wait=60)
+    assert r.status_code == 200 and r.json()["written"] == 0 and r.json()["unchanged"] == 1
 
 
 # 10, 11 --------------------------------------------------------------------------------------------

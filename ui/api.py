@@ -129,8 +129,8 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
     ) -> JSONResponse:
         """The request body is the file itself (``curl --data-binary @report.pdf``). It is stored
         and queued: ``202`` with the job (follow it at ``/api/jobs/{id}``), or with ``wait`` the
-        finished job when it ends within that many seconds (``201`` if something was stored,
-        ``422`` if nothing could be)."""
+        finished job when it ends within that many seconds (``201`` if something new was stored,
+        ``200`` if the store already held it unchanged, ``422`` if nothing could be stored)."""
         check_upload_name(filename)  # refuse before reading the body
         limit = bot.settings.max_file_bytes
         blocks, size = [], 0
@@ -147,7 +147,7 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
         deadline = asyncio.get_running_loop().time() + wait
         while job.finished is None and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
-        status = 202 if job.finished is None else 201 if job.state == "done" else 422
+        status = 202 if job.finished is None else 422 if job.state != "done" else 201 if job.to_dict()["written"] else 200
         return JSONResponse(job_json(job), status_code=status, headers={"Location": f"/api/jobs/{job.id}"})
 
     def job_json(job) -> dict:

@@ -173,9 +173,12 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
     # were never handed to add_articles are deleted after a day (checked hourly).
     with gr.Blocks(title="isnad · إسناد", analytics_enabled=False, delete_cache=(3600, 86400)) as page:
         turns = gr.State([])
+        # One paragraph per language: in a single right-to-left paragraph the English sentence's
+        # full stop would show on its left.
         gr.HTML('<h2 dir="auto" style="margin:0">إسناد · isnad</h2>'
-                '<p dir="auto" style="margin:0">أسئلة عن المقالات، وكل إجابة بمصادرها. '
-                "Questions about the articles; every answer shows its sources.</p>")
+                '<p dir="rtl" lang="ar" style="margin:0">أسئلة عن المقالات، وكل إجابة بمصادرها.</p>'
+                '<p dir="ltr" lang="en" style="margin:0">Questions about the articles; every answer shows its sources.</p>',
+                elem_id="isnad-subtitle")
         with gr.Tabs():
             with gr.Tab("المحادثة · Chat", id="chat"):
                 with gr.Row(equal_height=False):

@@ -12,6 +12,8 @@ _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 _MD_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# A bullet ("- ", "* ", "+ ") at the start of a line; numbered items keep their numbers.
+_MD_BULLET = re.compile(r"^[ \t]{0,3}[-*+][ \t]+(?=\S)", re.MULTILINE)
 
 
 def _article(path: Path, text: str, fmt: str) -> LoadResult:
@@ -33,6 +35,7 @@ def markdown_to_text(md: str) -> str:
     text = _MD_IMAGE.sub("", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _MD_HEADING.sub("", text)
+    text = _MD_BULLET.sub("", text)
     return _MD_EMPHASIS.sub(r"\2", text)
 
 
