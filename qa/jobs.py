@@ -138,13 +138,6 @@ class UploadJobs:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def wait(self, job_id: str, timeout: float) -> UploadJob | None:
-        """The job once finished, or as it is after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while (job := self.get(job_id)) is not None and job.finished is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return job
-
     def position(self, job: UploadJob) -> int:
         """How many jobs run before this one (0 when it runs now or is finished)."""
         with self._lock:

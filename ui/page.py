@@ -55,10 +55,10 @@ class GradioUploads:
             return None
         folder = Path(get_upload_folder()).resolve()
         path = Path(raw).resolve()
-        known = {str(Path(p).resolve()) for p in self.page.upload_file_set}
-        if folder not in path.parents or str(path) not in known or not path.is_file():
+        stored = [p for p in self.page.upload_file_set if Path(p).resolve() == path]
+        if folder not in path.parents or not stored or not path.is_file():
             return None
-        self.page.upload_file_set.difference_update({p for p in self.page.upload_file_set if str(Path(p).resolve()) == str(path)})
+        self.page.upload_file_set.difference_update(stored)
         return path
 
 

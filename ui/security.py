@@ -223,7 +223,7 @@ class Guard:
         return self.settings.public_url or f"http://{headers.get('host', '')}"
 
     def _body_limit(self, headers: Headers, method: str, path: str) -> int:
-        files = (method, path.rstrip("/")) in FILE_ROUTES
+        files = _is_file_route(method, path)
         # A file route's body may be multipart: leave room for the form's own bytes around the file.
         limit = self.settings.max_file_bytes + 64 * 1024 if files else self.settings.max_request_bytes
         declared = headers.get("content-length")
@@ -239,7 +239,7 @@ class Guard:
         if scope["path"].startswith("/gradio_api/"):
             scope, send = hide_working_dir(scope, send)
         timeout = float(self.settings.client_timeout)
-        files = (scope["method"], scope["path"].rstrip("/")) in FILE_ROUTES
+        files = _is_file_route(scope["method"], scope["path"])
         state = {"received": 0, "started": False, "done": False}
 
         async def bounded_receive():
@@ -325,6 +325,10 @@ def hide_working_dir(scope, send):
             await send(message)
 
     return scope, relative_send
+
+
+def _is_file_route(method: str, path: str) -> bool:
+    return (method, path.rstrip("/")) in FILE_ROUTES
 
 
 def _cookie(headers: Headers, name: str) -> str | None:
