@@ -4,7 +4,7 @@ Every chunk is a slice of the article's original text: ``article.text[chunk.star
 == chunk.text``, always. Citations rely on that to highlight the exact span a reader sees.
 
 Boundaries, from preferred to last resort:
-1. sentence ends (``. ؟ ? ! ؛ ;`` and line breaks),
+1. sentence ends (``. ؟ ? ! ؛ ;``, and line breaks except inside a hard-wrapped paragraph),
 2. clause separators (``،`` and ``,``) inside a sentence longer than the budget,
 3. whitespace inside a clause longer than the budget,
 4. a hard cut, for a run with no whitespace at all (a pasted URL, say).
@@ -82,16 +82,74 @@ def _split_by(pattern: re.Pattern[str], text: str, start: int, end: int) -> list
     return spans
 
 
+# A line that starts a unit of its own: a Markdown heading, a list item ("- ", "* ", "• ", "1. ",
+# "٣) "), a quotation line.
+_BLOCK_START = re.compile(r"[ \t]*(#{1,6}\s|[-*+\u2022\u25aa\u25cf]\s|[0-9\u0660-\u0669]{1,3}[.)\-]\s|>)")
+# A line ending in one of these closes its sentence whatever follows.
+_LINE_CLOSED = re.compile(r"[.!?:;\u061f\u061b\u06d4\u2026][\"'\u00bb\u201d\u2019)\]]*\s*$")
+# Lines of hard-wrapped text (a .txt or .md wrapped at a column, a PDF's lines) are at most
+# this long; a longer line is a paragraph of its own.
+WRAP_MAX_CHARS = 120
+# A wrapped line is at least this share of its block's longest line: a shorter line that does
+# not end a sentence is a title or a caption, not a line cut at the margin.
+WRAP_MIN_SHARE = 0.6
+
+
+def _lines(text: str, start: int, end: int) -> list[Span]:
+    spans, cursor = [], start
+    while cursor <= end:
+        nl = text.find("\n", cursor, end)
+        line_end = end if nl < 0 else nl
+        spans.append((cursor, line_end))
+        if nl < 0:
+            break
+        cursor = nl + 1
+    return spans
+
+
+def _runs(text: str, start: int, end: int) -> list[Span]:
+    """``text[start:end]`` cut where a line break ends a unit: a blank line, a heading or list
+    item (before and after it), a line that ends with a terminator, a short or unwrapped line.
+    A line break inside a hard-wrapped paragraph joins its lines into one run."""
+    lines = [(s, e) for s, e in _lines(text, start, end)]
+    runs: list[Span] = []
+    block: list[Span] = []
+
+    def close_block() -> None:
+        if not block:
+            return
+        widths = [len(text[s:e].strip()) for s, e in block]
+        longest = max(widths)
+        run_start = block[0][0]
+        for i, (s, e) in enumerate(block):
+            last = i == len(block) - 1
+            line = text[s:e]
+            joins = (not last and longest <= WRAP_MAX_CHARS and widths[i] >= WRAP_MIN_SHARE * longest
+                     and not _LINE_CLOSED.search(line) and not _BLOCK_START.match(line)
+                     and not _BLOCK_START.match(text[block[i + 1][0]:block[i + 1][1]]))
+            if not joins:
+                runs.append((run_start, e))
+                if not last:
+                    run_start = block[i + 1][0]
+        block.clear()
+
+    for s, e in lines:
+        if not text[s:e].strip():
+            close_block()
+        else:
+            block.append((s, e))
+    close_block()
+    return runs
+
+
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Sentence spans of ``text[start:end]`` as ``(start, end)`` offsets into ``text``."""
+    """Sentence spans of ``text[start:end]`` as ``(start, end)`` offsets into ``text``. A line
+    break ends a sentence except inside a hard-wrapped paragraph (see ``_runs``); a sentence
+    that was wrapped keeps its line breaks inside its span."""
     end = len(text) if end is None else end
     spans: list[Span] = []
-    line_start = start
-    while line_start < end:
-        nl = text.find("\n", line_start, end)
-        line_end = end if nl < 0 else nl
-        spans.extend(_split_by(_SENTENCE_END, text, line_start, line_end))
-        line_start = line_end + 1
+    for run_start, run_end in _runs(text, start, end):
+        spans.extend(_split_by(_SENTENCE_END, text, run_start, run_end))
     return spans
 
 

@@ -9,8 +9,9 @@ from .base import LoadResult, decode_text, require_text, split_title
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
+_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*)$", re.MULTILINE)
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _MD_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # A bullet ("- ", "* ", "+ ") at the start of a line; numbered items keep their numbers.
 _MD_BULLET = re.compile(r"^[ \t]{0,3}[-*+][ \t]+(?=\S)", re.MULTILINE)
@@ -34,8 +35,12 @@ def markdown_to_text(md: str) -> str:
     text = _MD_HTML_COMMENT.sub("", md)
     text = _MD_IMAGE.sub("", text)
     text = _MD_LINK.sub(r"\1", text)
-    text = _MD_HEADING.sub("", text)
-    text = _MD_BULLET.sub("", text)
+    # Headings and list items lose their markers but stay units of their own: a blank line
+    # around each keeps the sentence splitter from joining them to the next line as it joins
+    # the lines of a hard-wrapped paragraph.
+    text = _MD_HEADING.sub(r"\n\1\n", text)
+    text = _MD_BULLET.sub("\n", text)
+    text = _MD_BLANK_RUN.sub("\n\n", text)
     return _MD_EMPHASIS.sub(r"\2", text)
 
 
