@@ -32,15 +32,17 @@ class Citation:
         return asdict(self)
 
 
-ANSWERED, NOT_FOUND, SMALL_TALK = "answered", "not_found", "small_talk"
+ANSWERED, TENTATIVE, NOT_FOUND, SMALL_TALK = "answered", "tentative", "not_found", "small_talk"
 
 
 @dataclass
 class Answer:
     """``text`` is the whole answer as displayed (its ``[n]`` markers point at ``citations``);
     ``lead`` the sentence that answers best, with its marker; ``status`` one of
-    ``answered``, ``not_found`` (the articles don't say: ``abstained``) or ``small_talk`` (a
-    greeting or a question about the assistant, answered without the articles)."""
+    ``answered``, ``tentative`` (the evidence is middling: the closest passage is offered, and
+    ``notice`` says so), ``not_found`` (the articles don't say: ``abstained``) or
+    ``small_talk`` (a greeting or a question about the assistant, answered without the
+    articles)."""
 
     text: str
     citations: list[Citation] = field(default_factory=list)

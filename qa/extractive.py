@@ -1,38 +1,30 @@
 """The extractive answerer: no LLM, no network. It quotes the sentences of the retrieved
-passages that best answer the question, each with its ``[n]`` marker, marks the clause that
-carries the answer, or abstains in the question's language.
+passages that answer the question, each with its ``[n]`` marker, sets in bold the clause that
+carries the answer, or says the articles don't say, in the question's language.
 
-Two small models, both fitted on data by ``isnad calibrate`` and stored in
-``qa/calibration.json`` (see ``qa/calibrate.py`` and BENCHMARKS.md):
+The models it reads are fitted by ``isnad calibrate`` (``qa/answer_models.py``; what they were
+fitted on and how they do on sets they were not: BENCHMARKS.md):
 
-- which sentences: every sentence of the passages is described by the features in
-  ``SENTENCE_FEATURES`` (its embedding similarity to the question and how that compares with
-  the other sentences, the IDF-weighted share of the question's terms in it and around it,
-  its passage's rank, whether a "how many / when" question meets a number, ...) and a logistic
-  model trained to tell the sentences that hold the answer scores them; the best three are
-  quoted, in reading order, never every cited passage whole (an answer is always shorter than
-  the passages it quotes);
-- whether to answer at all: the passages as a whole are described by ``EVIDENCE_FEATURES``
-  (best sentence and passage similarity, best term coverage, and how far the best matches
-  stand above the question's baseline, the median similarity of its candidates in this
-  store) and a second logistic model, trained on answerable questions against the same
-  questions put to the wrong articles, gives the evidence. One model and threshold for a
-  question in the articles' own script, one across scripts (similarities run lower across
-  languages and no term can match), each also fitted without the baselines for stores too
-  small to have them.
+- the *sentence ranker* scores every sentence of the passages (``SENTENCE_FEATURES``: its
+  similarity to the question and how that compares with the others, the IDF-weighted share of
+  the question's terms in it and around it, its passage's rank, a number for a how-many/when
+  question, ...). The best is the *lead*; at most two more follow, only those scoring close to
+  it, from the lead's article first;
+- the *clause model* picks the clause of the lead to set in bold (``CLAUSE_FEATURES``);
+- the *evidence model* scores the passages as a whole (``EVIDENCE_FEATURES``: best sentence and
+  passage similarity, best term coverage, how far they stand above the question's baseline in
+  this store). Above its threshold the answer is ``answered``; between its floor and the
+  threshold ``tentative`` (the closest sentence, offered with doubt); below the floor
+  ``not_found``. One model for a question in the articles' own script, one across scripts,
+  each also without the baselines for stores too small to have them.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
-import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
@@ -40,9 +32,14 @@ from ingest.analysis import terms
 from ingest.chunking import split_clauses
 from vectorstore import Passage
 
-from .answer import Answer
+from .answer import ANSWERED, TENTATIVE, Answer
+from .answer_models import (CLAUSE_FEATURES, EVIDENCE_FEATURES, EVIDENCE_FEATURES_WITHOUT_BASELINE, SENTENCE_FEATURES,
+                            Calibration)
 from .citations import citation_for
-from .language import abstain_message, cross_language_notice
+from .language import abstain_message, cross_language_notice, tentative_notice
+
+__all__ = ["CLAUSE_FEATURES", "EVIDENCE_FEATURES", "SENTENCE_FEATURES", "Calibration", "ExtractiveAnswerer", "Sentence",
+           "clause_features", "sentences_of"]
 
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _DIGIT = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
@@ -55,136 +52,6 @@ _NUMBER_QUESTION = re.compile(
 _YEAR_WORD = re.compile(r"(^|\s)(عام|سنة|العام|السنة)(\s|$)")
 
 IdfFn = Callable[[str], float]
-
-SENTENCE_FEATURES = (
-    "similarity",  # embedding similarity of the sentence to the question
-    "similarity_below_best",  # ... minus the best among the passages' sentences (≤ 0)
-    "similarity_rank",  # 1 / (1 + rank by similarity)
-    "coverage",  # IDF-weighted share of the question's terms in the sentence
-    "window_coverage",  # ... in the sentence and its neighbours
-    "coverage_below_best",  # coverage minus the best coverage (≤ 0)
-    "neighbour_gain",  # best neighbour similarity minus the sentence's own
-    "passage_rank",  # 0 for the first passage
-    "passage_score",  # the passage's fused retrieval score
-    "log_length",  # log(1 + characters)
-    "number_for_number_question",  # a how-many/when question and a sentence with a number
-    "no_number_for_number_question",  # a how-many/when question and no number in sight
-    "novelty",  # share of the sentence's terms that are not the question's
-    "position",  # sentence index / sentences in the passage
-)
-EVIDENCE_FEATURES = (
-    "best_similarity",  # best sentence similarity
-    "best_passage",  # best passage (chunk) similarity
-    "best_coverage",
-    "best_window_coverage",
-    "similarity_over_baseline",  # best sentence similarity minus the question's sentence baseline
-    "passage_over_baseline",  # best passage similarity minus its chunk baseline
-)
-# Without the question's baselines (a store too small for them): the evidence model that
-# does without them, fitted on the same data.
-EVIDENCE_FEATURES_WITHOUT_BASELINE = EVIDENCE_FEATURES[:4]
-RELATIONS = ("same", "cross")
-
-
-@dataclass(frozen=True)
-class LinearModel:
-    """A logistic model over named features: ``logit = ((x - mean) / scale) · weights + bias``.
-    A missing feature (NaN, e.g. no baseline in a tiny store) counts as its training mean."""
-
-    features: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    bias: float
-
-    def logit(self, x: np.ndarray) -> np.ndarray:
-        z = (np.asarray(x, dtype=float) - self.mean) / self.scale
-        return np.nan_to_num(z, nan=0.0) @ self.weights + self.bias
-
-    @classmethod
-    def fit(cls, features: Sequence[str], x: np.ndarray, y: np.ndarray, *, balanced: bool = False,
-            l2: float = 1.0, iterations: int = 50) -> LinearModel:
-        """L2-regularised logistic regression by Newton's method (no extra dependency). With
-        ``balanced``, both classes weigh the same in total."""
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        if x.ndim != 2 or len(x) != len(y) or len(set(y.tolist())) < 2:
-            raise ValueError("fitting needs rows of both classes")
-        with warnings.catch_warnings():  # a feature missing in every row (a tiny calibration set)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(x, axis=0)
-            scale = np.nanstd(x, axis=0)
-        mean = np.where(np.isnan(mean), 0.0, mean)
-        scale = np.where(~np.isfinite(scale) | (scale < 1e-9), 1.0, scale)
-        z = np.nan_to_num((x - mean) / scale, nan=0.0)
-        a = np.hstack([z, np.ones((len(z), 1))])
-        sample = np.ones(len(y))
-        if balanced:
-            sample = np.where(y > 0, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
-        penalty = np.full(a.shape[1], l2)
-        penalty[-1] = 0.0  # the bias is not shrunk
-        w = np.zeros(a.shape[1])
-        for _ in range(iterations):
-            p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -30, 30)))
-            grad = a.T @ (sample * (p - y)) + penalty * w
-            hess = (a * (sample * p * (1 - p))[:, None]).T @ a + np.diag(penalty + 1e-9)
-            step = np.linalg.solve(hess, grad)
-            w -= step
-            if np.abs(step).max() < 1e-8:
-                break
-        return cls(tuple(features), mean, scale, w[:-1], float(w[-1]))
-
-    def to_dict(self) -> dict:
-        return {"features": list(self.features), "mean": self.mean.round(6).tolist(),
-                "scale": self.scale.round(6).tolist(), "weights": self.weights.round(6).tolist(),
-                "bias": round(self.bias, 6)}
-
-    @classmethod
-    def from_dict(cls, data: dict, expected: Sequence[str]) -> LinearModel:
-        if tuple(data["features"]) != tuple(expected):
-            raise ValueError(f"calibration features {data['features']} do not match this version's {list(expected)}: "
-                             "run `isnad calibrate --write`")
-        return cls(tuple(data["features"]), np.array(data["mean"], dtype=float), np.array(data["scale"], dtype=float),
-                   np.array(data["weights"], dtype=float), float(data["bias"]))
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """The sentence ranker, and per script relation an evidence model and the least logit to
-    answer with, each also without the baseline features (keys ``"<relation>/no-baseline"``)."""
-
-    ranker: LinearModel
-    evidence: dict[str, LinearModel]
-    thresholds: dict[str, float]
-
-    @classmethod
-    def bundled(cls) -> Calibration:
-        return _bundled_calibration()
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Calibration:
-        try:
-            evidence, thresholds = {}, {}
-            for r in RELATIONS:
-                entry = data["evidence"][r]
-                evidence[r] = LinearModel.from_dict(entry["model"], EVIDENCE_FEATURES)
-                thresholds[r] = float(entry["threshold"])
-                lean = entry["without_baseline"]
-                evidence[f"{r}/no-baseline"] = LinearModel.from_dict(lean["model"], EVIDENCE_FEATURES_WITHOUT_BASELINE)
-                thresholds[f"{r}/no-baseline"] = float(lean["threshold"])
-            return cls(LinearModel.from_dict(data["ranker"], SENTENCE_FEATURES), evidence, thresholds)
-        except KeyError as err:
-            raise ValueError(f"calibration file lacks {err}: run `isnad calibrate --write`") from None
-
-    @classmethod
-    def load(cls, path: Path) -> Calibration:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-@lru_cache(maxsize=1)
-def _bundled_calibration() -> Calibration:
-    """``qa/calibration.json`` (written by ``isnad calibrate --write``), read once per process."""
-    return Calibration.load(Path(str(resources.files("qa") / "calibration.json")))
-
 
 @dataclass
 class Sentence:
@@ -206,8 +73,10 @@ class Scored:
     sentences: list[Sentence]
     # Evidence features per script relation ("same", "cross") present among the passages.
     evidence_features: dict[str, np.ndarray] = field(default_factory=dict)
-    # Best evidence logit minus its relation's threshold: ≥ 0 is "enough evidence to answer".
+    # Best evidence logit minus its relation's threshold: ≥ 0 is "enough evidence to answer";
+    # and minus its floor: < 0 is "nothing related is there".
     evidence: float = -math.inf
+    floor: float = -math.inf
 
     @property
     def confident(self) -> bool:
@@ -250,8 +119,8 @@ class ExtractiveAnswerer:
         for s in sentences:
             s.same_script = _is_arabic(s.text) == question_arabic
         q_terms = set(terms(question))
-        sentence_terms = self._coverage(q_terms, sentences)
-        self._sentence_features(question, q_terms, sentences, sentence_terms, passages)
+        sentence_terms, weight = self._coverage(q_terms, sentences)
+        self._sentence_features(question, q_terms, sentences, sentence_terms, passages, weight)
         evidence = {}
         for relation, same in (("same", True), ("cross", False)):
             group = [s for s in sentences if s.same_script == same]
@@ -259,19 +128,21 @@ class ExtractiveAnswerer:
                 evidence[relation] = self._evidence_features(group, passages)
         return Scored(sentences, evidence)
 
-    def _coverage(self, q_terms: set[str], sentences: list[Sentence]) -> list[set[str]]:
+    def _coverage(self, q_terms: set[str], sentences: list[Sentence]) -> tuple[list[set[str]], dict[str, float]]:
         """IDF-weighted share of the question's terms in each sentence, and in the sentence
         with its neighbours (a name or date is often stated a sentence earlier). Only where
-        sentence and question share a script: across scripts no term can match."""
+        sentence and question share a script: across scripts no term can match. Returns each
+        sentence's terms and the question terms' weights."""
         sentence_terms = [set(terms(s.text)) if s.same_script else set() for s in sentences]
         if not q_terms:
-            return sentence_terms
+            return sentence_terms, {}
         n = len(sentences)
         if self.idf is not None:
             weight = {t: self.idf(t) for t in q_terms}
         else:
             weight = {t: math.log(1 + n / (1 + sum(t in st for st in sentence_terms))) for t in q_terms}
         total = sum(weight.values()) or 1.0
+        weight = {t: w / total for t, w in weight.items()}
         for i, (s, st) in enumerate(zip(sentences, sentence_terms)):
             if not s.same_script:
                 continue
@@ -279,15 +150,16 @@ class ExtractiveAnswerer:
             for j in (i - 1, i + 1):
                 if 0 <= j < n and sentences[j].passage == s.passage:
                     window |= sentence_terms[j]
-            s.coverage = sum(weight[t] for t in q_terms & st) / total
-            s.window_coverage = sum(weight[t] for t in q_terms & window) / total
-        return sentence_terms
+            s.coverage = sum(weight[t] for t in q_terms & st)
+            s.window_coverage = sum(weight[t] for t in q_terms & window)
+        return sentence_terms, weight
 
     @staticmethod
     def _sentence_features(question: str, q_terms: set[str], sentences: list[Sentence], sentence_terms: list[set[str]],
-                           passages: list[Passage]) -> None:
+                           passages: list[Passage], weight: dict[str, float]) -> None:
         sims = np.array([s.similarity for s in sentences])
         best_sim, best_cov = sims.max(), max(s.coverage for s in sentences)
+        mean_sim, spread = sims.mean(), sims.std() + 1e-6
         rank = np.empty(len(sims))
         rank[np.argsort(-sims, kind="stable")] = np.arange(len(sims))
         number_question = bool(_NUMBER_QUESTION.search(question))
@@ -297,6 +169,14 @@ class ExtractiveAnswerer:
                           if 0 <= j < len(sentences) and sentences[j].passage == s.passage]
             has_number = _has_number(s.text)
             own_terms = st if s.same_script else set(terms(s.text))
+            best_clause, proximity = 0.0, 0.0
+            if s.same_script and q_terms & st:
+                text = passages[s.passage].text
+                best_clause = max(sum(weight[t] for t in q_terms & set(terms(text[a:b])))
+                                  for a, b in split_clauses(text, s.start, s.end))
+                matched = [k for k, t in enumerate(terms(s.text)) if t in q_terms]
+                if len(matched) > 1:
+                    proximity = len(matched) / (matched[-1] - matched[0] + 1)
             s.features = np.array([
                 s.similarity,
                 s.similarity - best_sim,
@@ -312,6 +192,12 @@ class ExtractiveAnswerer:
                 float(number_question and not has_number),
                 len(own_terms - q_terms) / max(len(own_terms), 1),
                 s.index / counts[s.passage],
+                best_clause,
+                proximity,
+                (s.similarity - mean_sim) / spread,
+                math.log1p(len(own_terms - q_terms)),
+                s.coverage * s.similarity,
+                float(s.index == 0),
             ])
 
     @staticmethod
@@ -341,73 +227,115 @@ class ExtractiveAnswerer:
         logits = self.calibration.ranker.logit(np.vstack([s.features for s in scored.sentences]))
         for s, value in zip(scored.sentences, logits):
             s.score = float(value)
-        scored.evidence = max(self._evidence(r, x) for r, x in scored.evidence_features.items())
+        margins = [self._evidence(r, x) for r, x in scored.evidence_features.items()]
+        scored.evidence = max(m[0] for m in margins)
+        scored.floor = max(m[1] for m in margins)
         return scored
 
-    def _evidence(self, relation: str, x: np.ndarray) -> float:
+    def _evidence(self, relation: str, x: np.ndarray) -> tuple[float, float]:
+        """The evidence logit's margin over its relation's threshold and over its floor."""
         if np.isnan(x).any():
             relation, x = f"{relation}/no-baseline", x[: len(EVIDENCE_FEATURES_WITHOUT_BASELINE)]
-        return float(self.calibration.evidence[relation].logit(x[None, :])[0]) - self.calibration.thresholds[relation]
+        logit = float(self.calibration.evidence[relation].logit(x[None, :])[0])
+        return logit - self.calibration.thresholds[relation], logit - self.calibration.floors[relation]
 
     def answer(self, question: str, passages: list[Passage], asked: str | None = None) -> Answer:
         """``question``: what retrieval used (a follow-up joined to the one before it);
         ``asked``: what the user wrote, whose language every message of the answer takes."""
         asked = asked or question
         scored = self.score(question, passages)
-        if not scored.confident:
+        if not scored.sentences or scored.floor < 0:
             return Answer(abstain_message(asked), abstained=True, question_used=question)
-        return self._compose(question, self.choose(scored.sentences), passages, asked)
+        status = ANSWERED if scored.evidence >= 0 else TENTATIVE
+        return self._compose(question, self.choose(scored.sentences, passages), passages, asked, status)
 
-    def choose(self, sentences: list[Sentence]) -> list[Sentence]:
-        """The best ``max_sentences`` sentences, so long as the answer stays shorter than the
-        passages it quotes: when they would quote every cited passage whole (a short passage),
-        the weakest gives way to the next best sentence that keeps the answer shorter."""
+    @staticmethod
+    def lead(sentences: list[Sentence]) -> Sentence:
+        return max(sentences, key=lambda s: s.score)
+
+    def choose(self, sentences: list[Sentence], passages: list[Passage]) -> list[Sentence]:
+        """The lead, then at most ``max_sentences - 1`` sentences whose score is within the
+        calibrated margin of the lead's, those of the lead's article first; never every
+        sentence of the passages they come from (an answer stays shorter than what it quotes)."""
+        lead = self.lead(sentences)
+        margin = self.calibration.support_margin
+        close = [s for s in sentences if s is not lead and s.score >= lead.score - margin]
+        close.sort(key=lambda s: (passages[s.passage].article_id != passages[lead.passage].article_id, -s.score))
         per_passage = Counter(s.passage for s in sentences)
-
-        def quotes_all(chosen: list[Sentence]) -> bool:
-            taken = Counter(s.passage for s in chosen)
-            return all(n == per_passage[p] for p, n in taken.items())
-
-        ranked = sorted(sentences, key=lambda s: -s.score)
-        chosen, rest = ranked[: self.max_sentences], ranked[self.max_sentences:]
-        while len(chosen) > 1 and quotes_all(chosen):
-            keep = chosen[:-1]
-            alternative = next((s for s in rest if not quotes_all([*keep, s])), None)
-            chosen = [*keep, alternative] if alternative else keep
+        chosen = [lead]
+        for s in close:
+            if len(chosen) >= self.max_sentences:
+                break
+            taken = Counter(c.passage for c in [*chosen, s])
+            if all(n == per_passage[p] for p, n in taken.items()):
+                continue
+            chosen.append(s)
         return chosen
 
-    def _compose(self, question: str, chosen: list[Sentence], passages: list[Passage], asked: str) -> Answer:
-        # Quote in reading order; passage i is cited as [i+1], as the sources list numbers it.
-        chosen.sort(key=lambda s: (s.passage, s.start))
+    def _compose(self, question: str, chosen: list[Sentence], passages: list[Passage], asked: str,
+                 status: str) -> Answer:
+        """The lead first, then its supporting sentences in reading order; passage i is cited
+        as [i+1], as the sources list numbers it. Wrapped lines are shown as one line."""
+        lead, rest = chosen[0], sorted(chosen[1:], key=lambda s: (s.passage, s.start))
         q_terms = set(terms(question))
         citations = {}
         parts: list[str] = []
-        # A passage quoted twice is highlighted at its better sentence.
-        best_of = {}
-        for s in chosen:
-            if s.passage not in best_of or s.score > best_of[s.passage].score:
-                best_of[s.passage] = s
-        for s in chosen:
+        for s in [lead, *rest]:
             n = s.passage + 1
-            if n not in citations:
-                top = best_of[s.passage]
-                clause = self._answer_clause(passages[s.passage].text, top, q_terms)
-                citations[n] = citation_for(n, passages[s.passage], quote=(top.start, top.end), clause=clause)
+            if n not in citations:  # a passage is highlighted at its best quoted sentence
+                clause = self.bold_clause(question, passages[s.passage].text, s, q_terms)
+                citations[n] = citation_for(n, passages[s.passage], quote=(s.start, s.end), clause=clause)
             citations[n].quotes.append((passages[s.passage].start + s.start, passages[s.passage].start + s.end))
-            parts.append(f"{s.text} [{n}]")
-        best = max(chosen, key=lambda s: s.score)
-        lead = f"{best.text} [{best.passage + 1}]"
-        notice = None
+            parts.append(f"{' '.join(s.text.split())} [{n}]")
+        notices = [tentative_notice(asked) if status == TENTATIVE else None]
         if not _is_arabic(asked) and any(_is_arabic(s.text) for s in chosen):
-            notice = cross_language_notice(asked)
-        return Answer(" ".join(parts), list(citations.values()), abstained=False, question_used=question, segments=parts,
-                      lead=lead, notice=notice)
+            notices.append(cross_language_notice(asked))
+        return Answer(" ".join(parts), list(citations.values()), abstained=False, question_used=question,
+                      segments=parts, lead=parts[0], notice=" ".join(filter(None, notices)) or None, status=status)
 
-    @staticmethod
-    def _answer_clause(text: str, sentence: Sentence, q_terms: set[str]) -> tuple[int, int]:
-        """The clause of the sentence holding most of the question's terms (the whole sentence
-        when it has one clause): where the answer sits, for highlighting."""
+    def bold_clause(self, question: str, text: str, sentence: Sentence, q_terms: set[str]) -> tuple[int, int]:
+        """The clause of the sentence the clause model scores best (the whole sentence when it
+        has one clause): where the answer sits, for highlighting."""
         clauses = split_clauses(text, sentence.start, sentence.end)
-        if len(clauses) <= 1 or not q_terms:
+        if len(clauses) <= 1:
             return sentence.start, sentence.end
-        return max(clauses, key=lambda c: len(q_terms & set(terms(text[c[0]:c[1]]))))
+        x = clause_features(question, text, clauses, q_terms, self._weight)
+        return clauses[int(np.argmax(self.calibration.clause.logit(x)))]
+
+    def _weight(self, term: str) -> float:
+        return self.idf(term) if self.idf is not None else 1.0
+
+
+_WHO_QUESTION = re.compile(r"(^|\s)(من|مَن)(\s|$)|\bwho(m|se)?\b|\bqui\b", re.IGNORECASE)
+_CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]")
+
+
+def clause_features(question: str, text: str, clauses: list[tuple[int, int]], q_terms: set[str],
+                    weight: IdfFn) -> np.ndarray:
+    """``CLAUSE_FEATURES`` of each clause of one sentence of ``text``."""
+    clause_terms = [set(terms(text[s:e])) for s, e in clauses]
+    total = sum(weight(t) for t in q_terms) or 1.0
+    cover = [sum(weight(t) for t in q_terms & ct) / total for ct in clause_terms]
+    number_question, who_question = bool(_NUMBER_QUESTION.search(question)), bool(_WHO_QUESTION.search(question))
+    sentence_length = max(clauses[-1][1] - clauses[0][0], 1)
+    rows = []
+    for i, ((s, e), ct) in enumerate(zip(clauses, clause_terms)):
+        piece = text[s:e]
+        has_number = _has_number(piece)
+        new_terms = ct - q_terms
+        named = bool(new_terms) and (bool(_CAPITALISED.search(piece)) or _is_arabic(piece))
+        rows.append([
+            cover[i],
+            max([cover[j] for j in (i - 1, i + 1) if 0 <= j < len(clauses)], default=0.0),
+            len(new_terms) / max(len(ct), 1),
+            float(number_question and has_number),
+            float(number_question and not has_number),
+            float(who_question and named),
+            i / len(clauses),
+            (e - s) / sentence_length,
+            math.log1p(e - s),
+        ])
+    x = np.array(rows, dtype=float)
+    n = len(clauses)
+    return np.c_[x, x[:, 0] - x[:, 0].max(), x[:, 2] - x[:, 2].max(), (x[:, 0] > 0).astype(float),
+                 np.r_[0.0, x[: n - 1, 0]], np.r_[x[1:, 0], 0.0]]

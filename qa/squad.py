@@ -50,6 +50,8 @@ def load_squad(path: str | Path, questions_from: str | Path | None = None, limit
                 text = other.get(q["id"], q["question"]) if other else q["question"]
                 if questions_from and q["id"] not in other:
                     continue
+                if not any(a["text"].strip() for a in q.get("answers", [])):
+                    continue  # SQuAD 2.0's unanswerable questions (AAQAD has them): no gold to score
                 questions.append(Question(q["id"], text.strip(), [a["text"] for a in q["answers"]], pid, title))
     if limit:
         questions = questions[:limit]

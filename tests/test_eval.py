@@ -7,7 +7,7 @@ import pytest
 
 from conftest import DATA
 from qa.calibrate import calibrate, threshold_for, write
-from qa.extractive import SENTENCE_FEATURES, Calibration, LinearModel
+from qa.answer_models import SENTENCE_FEATURES, Calibration, LinearModel
 from qa.eval import evaluate, format_report
 from qa.squad import Question, answer_contains, answer_holds_gold, contains_answer, exact_match, load_squad, token_f1
 
@@ -68,11 +68,14 @@ def test_calibration_is_reproducible_from_a_command(xquad_slice, e5, settings, t
         assert point["answerable"] > 0 and 0 < point["wrong_articles"] <= 12
         assert point["answered_wrong"] <= 0.2, "the wrong-answer cap holds"
         assert point["without_baseline"]["answered_wrong"] <= 0.2
+        assert point["floor"] <= point["threshold"], "below the floor: not found; between: tentative"
     assert result["evidence"]["same"]["wrong_articles"] + result["skipped_wrong_articles_holding_answer"] >= 12
     assert 0 < result["ranker"]["holding_answer"] < result["ranker"]["sentences"]
+    assert 0 < result["clause"]["holding_answer"] < result["clause"]["clauses"]
     path = write(result, tmp_path / "calibration.json")
     loaded = Calibration.load(path)
     assert loaded.thresholds["same"] == result["evidence"]["same"]["threshold"]
+    assert loaded.floors["cross/no-baseline"] == result["evidence"]["cross"]["without_baseline"]["floor"]
     assert loaded.ranker.features == SENTENCE_FEATURES
 
 
@@ -87,6 +90,33 @@ def test_threshold_answers_the_asked_share_within_the_wrong_answer_cap():
     assert capped["youden"]["threshold"] == 0.7
     with pytest.raises(ValueError, match="both"):
         threshold_for(pos, [])
+
+
+def test_the_threshold_holds_the_cap_on_every_set_and_the_floor_keeps_each_sets_answers():
+    """Two sets: one whose wrong articles are far off (easy), one whose wrong articles are on the
+    same subject (hard). Pooled, the cap would hold on average but not on the hard set."""
+    easy_pos, easy_neg = np.linspace(1, 2, 100), np.linspace(-3, -2, 100)
+    hard_pos, hard_neg = np.linspace(0, 2, 100), np.linspace(-1, 1.5, 100)
+    pos, neg = np.r_[easy_pos, hard_pos], np.r_[easy_neg, hard_neg]
+    sets = [(0, 100, 0, 100), (100, 200, 100, 200)]
+    pooled = threshold_for(pos, neg, answer_rate=0.93, max_wrong=0.2)
+    per_set = threshold_for(pos, neg, answer_rate=0.93, max_wrong=0.2, floor_rate=0.99, sets=sets)
+    assert (hard_neg >= pooled["threshold"]).mean() > 0.2
+    assert (hard_neg >= per_set["threshold"]).mean() <= 0.2
+    assert (easy_pos >= per_set["floor"]).mean() >= 0.99 and (hard_pos >= per_set["floor"]).mean() >= 0.99
+
+
+def test_listwise_ranker_puts_the_labelled_row_first():
+    rng = np.random.default_rng(1)
+    x, y, groups = [], [], []
+    for g in range(200):  # in each group, the row with the largest a - b is the answer; groups differ in level
+        rows = rng.normal(size=(6, 2)) + rng.normal(scale=5)
+        x.append(rows)
+        y.append(np.arange(6) == np.argmax(rows[:, 0] - rows[:, 1]))
+        groups += [g] * 6
+    model = LinearModel.fit_listwise(("a", "b"), np.vstack(x), np.concatenate(y).astype(float), groups)
+    firsts = [np.argmax(model.logit(rows)) == np.argmax(labels) for rows, labels in zip(x, y)]
+    assert np.mean(firsts) > 0.95 and model.weights[0] > 0 > model.weights[1]
 
 
 def test_linear_model_learns_and_imputes_missing_features():
@@ -118,18 +148,25 @@ def test_a_users_own_calibration_is_used_and_a_bad_one_named(settings, e5, tmp_p
 
     bundled = json.loads((Path(__file__).parents[1] / "qa/calibration.json").read_text(encoding="utf-8"))
     strict = json.loads(json.dumps(bundled))
-    for relation in ("same", "cross"):  # a calibration that never has enough evidence
-        strict["evidence"][relation]["threshold"] = 1e9
-        strict["evidence"][relation]["without_baseline"]["threshold"] = 1e9
+    for relation in ("same", "cross"):  # a calibration that never has enough evidence to answer outright
+        for entry in (strict["evidence"][relation], strict["evidence"][relation]["without_baseline"]):
+            entry["threshold"] = 1e9
     own = tmp_path / "mine.json"
     own.write_text(json.dumps(strict), encoding="utf-8")
     assert Settings.from_env({"ISNAD_CALIBRATION": str(own)}).calibration == own
 
     settings = dataclasses.replace(settings, seed=True)
     question = "من ترأس الحوار الإستراتيجي؟"
-    assert not Assistant(settings, embedder=e5).ask(question).abstained
+    assert Assistant(settings, embedder=e5).ask(question).status == "answered"
     mine = Assistant(dataclasses.replace(settings, calibration=own), embedder=e5)
-    assert mine.ask(question).abstained, "the user's calibration decides"
+    tentative = mine.ask(question)
+    assert tentative.status == "tentative" and not tentative.abstained, "the user's calibration decides"
+    assert tentative.notice == "قد لا تجيب المقالات عن هذا السؤال مباشرة؛ أقرب ما ورد فيها:" and tentative.citations
+    for relation in ("same", "cross"):  # ... nor to offer the closest passage
+        for entry in (strict["evidence"][relation], strict["evidence"][relation]["without_baseline"]):
+            entry["floor"] = 1e9
+    own.write_text(json.dumps(strict), encoding="utf-8")
+    assert Assistant(dataclasses.replace(settings, calibration=own), embedder=e5).ask(question).status == "not_found"
 
     own.write_text("{}", encoding="utf-8")
     with pytest.raises(SettingsError, match="ISNAD_CALIBRATION=.*isnad calibrate"):
