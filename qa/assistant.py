@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
 from vectorstore import ArticleInfo, ArticleStore, Indexer, IsnadEmbeddings, Passage, make_embedder
@@ -263,8 +263,9 @@ class Assistant:
             x = {"question": x} if isinstance(x, str) else dict(x)
             return {"question": Question.of(x["question"], x.get("history"), x.get("k"))}
 
-        def retrieve_step(x: dict) -> list[Passage]:
-            return pipeline.retrieve(x["question_used"], x["question"].k or self.settings.top_k)
+        def search_step(x: dict) -> dict:
+            used, passages = pipeline.search(x["question"], x["question"].k or self.settings.top_k)
+            return {**x, "question_used": used, "passages": passages}
 
         def answer_step(x: dict) -> Answer:
             events = pipeline.answer(x["question_used"], x["passages"], asked=x["question"].text)
@@ -274,8 +275,6 @@ class Assistant:
 
         return (
             RunnableLambda(question_step, name="question")
-            | RunnablePassthrough.assign(question_used=RunnableLambda(lambda x: pipeline.condense(x["question"]),
-                                                                      name="condense"))
-            | RunnablePassthrough.assign(passages=RunnableLambda(retrieve_step, name="retrieve"))
+            | RunnableLambda(search_step, name="condense and retrieve")
             | RunnableLambda(answer_step, name="answer")
         )

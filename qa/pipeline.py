@@ -6,6 +6,11 @@
      alone)          fusion, sentence  when it fails)
                      similarities)
 
+``search`` runs the first two for a question with a conversation before it: the question is
+retrieved as written, and only when it does not find its answer alone is a follow-up query
+(the LLM's rewrite, or without an LLM the previous question joined to it, the articles the
+previous answer quoted first) retrieved too; retrieval evidence, not word counts, decides.
+
 A greeting or a question about the assistant itself ("hello", "what can you do?") takes a
 step of its own instead: a short reply in its language, no retrieval (``qa/smalltalk.py``).
 
@@ -30,18 +35,24 @@ from vectorstore import ArticleInfo, Passage
 from vectorstore.hybrid import Candidates, HybridRetriever
 
 from .answer import SMALL_TALK, Answer
-from .citations import citation_for
-from .condense import LLMCondenser, condense_heuristic
+from .citations import citation_for, validate_markers
+from .grounding import check_sentences, embedding_similarity
+from .condense import LLMCondenser, joined_with_previous, quoted_sentences, rewrite_is_usable
 from .extractive import ExtractiveAnswerer
-from .language import llm_fallback_notice
-from .llm import LLMAnswerer, LLMUnavailable
-from .question import Question
+from .language import message
+from .llm import Deadlines, LLMAnswerer, LLMTruncated, LLMUnavailable
+from .question import History, Question
 from .smalltalk import is_small_talk, small_talk_reply
 
 if TYPE_CHECKING:
     from .settings import Settings
 
 log = logging.getLogger(__name__)
+
+# In a conversation a question more often follows the previous one than changes the subject:
+# the follow-up query is kept unless the question alone finds clearly more evidence (logits of
+# the evidence model). Chosen on the conversations of benchmarks/follow_ups.py (BENCHMARKS.md).
+FOLLOW_UP_PREFERENCE = 1.0
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -124,12 +135,11 @@ class Pipeline:
         if is_small_talk(question.text):
             yield from self.small_talk(question, trace)
             return
-        used = self.timed(trace, "condense", lambda: self.condense(question))
         k = question.k or self.parts.settings.top_k
-        passages = self.timed(trace, "retrieve", lambda: self.retrieve(used, k, depth=depth, trace=trace))
+        used, passages = self.search(question, k, depth=depth, trace=trace)
         yield Sources(used, passages)
         started = time.perf_counter()
-        for event in self.answer(used, passages, asked=question.text):
+        for event in self.answer(question.text, passages, asked=question.text, history=question.history):
             if isinstance(event, Final):
                 event.answer.question_used = used
                 trace.answer = event.answer
@@ -162,29 +172,78 @@ class Pipeline:
         yield Delta(answer.text)
         yield Final(answer)
 
-    # -- step 1: condense ---------------------------------------------------------------------
+    # -- steps 1 and 2: condense and retrieve -----------------------------------------------------
+    def search(self, question: Question, k: int, *, depth: int | None = None,
+               trace: Trace | None = None) -> tuple[str, list[Passage]]:
+        """The query retrieval used and its ``k`` passages, whose sentences are always scored
+        against the question itself (a follow-up query finds the article; the answer to *this*
+        question is then chosen in it). With a conversation before it, a follow-up query (the
+        previous question joined on, the previous answer's articles first; with an LLM its
+        rewrite, asked for only when the question finds no answer alone, since it costs
+        seconds) is kept when it gives the question more evidence than the question alone."""
+        trace = trace if trace is not None else Trace()
+        alone = Trace()
+        passages = self.timed(trace, "retrieve", lambda: self.retrieve(question.text, k, depth=depth, trace=alone))
+        chosen, used = alone, question.text
+        if question.history and self.parts.settings.condense:
+            evidence = self.evidence(question.text, passages)
+            if self.parts.chat_model is None or evidence < 0:
+                follow = Trace()
+                query = self.timed(trace, "condense", lambda: self.condense(question))
+                if query != question.text:
+                    focus = self.focus(question)
+                    found = self.timed(trace, "retrieve.follow_up",
+                                       lambda: self.retrieve(query, k, depth=depth, trace=follow, focus=focus))
+                    found = self.parts.retriever.rescored(found, alone.vector)
+                    if self.evidence(question.text, found) > evidence - FOLLOW_UP_PREFERENCE:
+                        chosen, used, passages = follow, query, found
+                        follow.passages = found
+        trace.question_used, trace.vector, trace.candidates = used, chosen.vector, chosen.candidates
+        trace.fused, trace.passages = chosen.fused, chosen.passages
+        trace.seconds.update({key: v for key, v in chosen.seconds.items() if key.startswith("retrieve.")})
+        return used, passages
+
+    def evidence(self, query: str, passages: list[Passage]) -> float:
+        """How far the passages' evidence for ``query`` stands above the answering threshold
+        (≥ 0: enough to answer), by the extractive answerer's evidence model."""
+        return self.parts.extractive.score(query, passages).evidence if passages else -np.inf
+
+    def focus(self, question: Question) -> set[str]:
+        """The articles the previous answer quoted: a follow-up's passages come from them first."""
+        return self.parts.retriever.articles_quoting(quoted_sentences(question.history[-1][1]))
+
     def condense(self, question: Question) -> str:
-        """The question to retrieve with: the question itself, or made self-contained."""
+        """A follow-up query for a question that did not find its answer alone: the LLM's
+        rewrite when it is usable, else the previous question joined to this one."""
         history = list(question.history)
         if not history or not self.parts.settings.condense:
             return question.text
         model = self.parts.chat_model
         if model is not None:
             try:
-                return LLMCondenser(model)(question.text, history)
+                rewrite = LLMCondenser(model, Deadlines.from_settings(self.parts.settings))(question.text, history)
+                if rewrite_is_usable(rewrite, question.text, history):
+                    return rewrite
+                log.info("the LLM's rewrite %r shares nothing with the conversation; not used", rewrite[:200])
             except Exception as err:  # noqa: BLE001 - condensing is an aid; retrieval goes on without it
-                log.warning("condensing with the LLM failed (%s); using the heuristic", err)
-        return condense_heuristic(question.text, history)
+                log.warning("condensing with the LLM failed (%s); joining the previous question", err)
+        return joined_with_previous(question.text, history)
 
-    # -- step 2: retrieve ---------------------------------------------------------------------
-    def retrieve(self, query: str, k: int, *, depth: int | None = None, trace: Trace | None = None) -> list[Passage]:
-        """The ``k`` best passages for ``query``, every sentence of each scored against it."""
+    def retrieve(self, query: str, k: int, *, depth: int | None = None, trace: Trace | None = None,
+                 focus: set[str] | None = None) -> list[Passage]:
+        """The ``k`` best passages for ``query``, every sentence of each scored against it;
+        with ``focus``, passages of those articles come first (a follow-up keeps to them)."""
         trace = trace if trace is not None else Trace()
-        found = self.parts.retriever.retrieve(query, k, depth)
+        found = self.parts.retriever.retrieve(query, k, max(depth or k, 20) if focus else depth)
+        passages = found.passages
+        if focus:
+            ranked = sorted(found.fused, key=lambda p: p.article_id not in focus)  # stable: by score within each
+            passages = ranked[:k]
+            self.parts.retriever.complete_sentences(passages, found.vector)
         trace.question_used, trace.vector, trace.candidates = query, found.vector, found.candidates
-        trace.fused, trace.passages = found.fused, found.passages
+        trace.fused, trace.passages = found.fused, passages
         trace.seconds.update({f"retrieve.{part}": s for part, s in found.seconds.items()})
-        return found.passages
+        return passages
 
     def retrieve_without(self, trace: Trace, k: int, leave_out: Callable[[str], bool]) -> list[Passage]:
         """The passages the same question would get if the articles for which ``leave_out(id)``
@@ -203,19 +262,45 @@ class Pipeline:
         return passages
 
     # -- step 3: answer -----------------------------------------------------------------------
-    def answer(self, query: str, passages: list[Passage], asked: str | None = None) -> Iterator[Delta | Final]:
-        """``query``: what retrieval used; ``asked``: what the user wrote (the language of the
-        reply's messages: a French follow-up joined to an Arabic question is answered in French)."""
+    def answer(self, query: str, passages: list[Passage], asked: str | None = None,
+               history: History = ()) -> Iterator[Delta | Final]:
+        """``query``: what retrieval used; ``asked``: what the user wrote (the question the LLM
+        answers, with ``history``, and the language of every message: a French follow-up
+        joined to an Arabic question is answered in French)."""
         model = self.parts.chat_model
         if model is None:
             yield from self._extractive(query, passages, asked)
             return
+        answerer = LLMAnswerer(model, Deadlines.from_settings(self.parts.settings))
         try:
-            for item in LLMAnswerer(model).stream(query, passages):
-                yield Final(item) if isinstance(item, Answer) else Delta(item)
+            for item in answerer.stream(asked or query, passages, history):
+                yield Final(self.checked(item, query, passages, asked)) if isinstance(item, Answer) else Delta(item)
         except LLMUnavailable as err:
             # Text already streamed is superseded: clients show the final answer's text.
             yield Final(self.fallback(query, passages, err, asked))
+
+    def checked(self, answer: Answer, query: str, passages: list[Passage], asked: str | None) -> Answer:
+        """The LLM's answer with only the sentences its cited passages support
+        (``qa/grounding.py``); none: the extractive answer, marked as standing in for it."""
+        if answer.abstained:
+            return answer
+        sentences = check_sentences(answer.text, passages, embedding_similarity(self.parts.retriever.embedder))
+        standing = [s for s in sentences if s.stands]
+        for s in sentences:
+            if not s.stands:
+                log.info("LLM sentence left out (%s): %s", s.problem, s.text[:200])
+        if not standing:
+            extractive = self.parts.extractive.answer(query, passages, asked)
+            extractive.fallback = True
+            kind = "llm_unsupported_declined" if extractive.abstained else "llm_unsupported"
+            extractive.notice = "\n".join(filter(None, [message(kind, asked or query), extractive.notice]))
+            return extractive
+        if len(standing) == len(sentences):
+            answer.lead = standing[0].text
+            return answer
+        text, citations = validate_markers(" ".join(s.text for s in standing), passages)
+        return Answer(text, citations, question_used=answer.question_used, lead=standing[0].text,
+                      notice=message("llm_dropped", asked or query))
 
     def _extractive(self, query: str, passages: list[Passage], asked: str | None) -> Iterator[Delta | Final]:
         answer = self.parts.extractive.answer(query, passages, asked)
@@ -226,9 +311,14 @@ class Pipeline:
         yield Final(answer)
 
     def fallback(self, query: str, passages: list[Passage], err: LLMUnavailable, asked: str | None = None) -> Answer:
-        """The LLM failed or timed out: the extractive answer and its sources, marked as such."""
+        """The LLM failed, timed out or was cut short: the extractive answer and its sources,
+        marked as such (a decline says only why the LLM did not answer: "the articles don't
+        say" already says there is nothing to quote)."""
         log.warning("%s; answering extractively", err)
         answer = self.parts.extractive.answer(query, passages, asked)
         answer.fallback = True
-        answer.notice = "\n".join(filter(None, [llm_fallback_notice(asked or query), answer.notice]))
+        kind = "llm_truncated" if isinstance(err, LLMTruncated) else "llm_fallback"
+        if answer.abstained:
+            kind += "_declined"
+        answer.notice = "\n".join(filter(None, [message(kind, asked or query), answer.notice]))
         return answer

@@ -6,6 +6,9 @@ import pytest
 
 from fake_llm import FakeOpenAI
 from qa import Answer, Assistant
+from qa.question import Question
+from ingest import Passage
+from qa.answer_models import Calibration
 from qa.extractive import ExtractiveAnswerer, Sentence
 
 
@@ -64,17 +67,31 @@ def test_lexical_index_follows_ingest_and_remove_across_instances(settings, e5, 
     assert len(reader.retriever.lexical) == writer.store.count_chunks()
 
 
+def test_declines_in_the_question_language(loaded):
+    answer = loaded.ask("ما هي عاصمة اليابان؟")
+    assert answer.status == "not_found" and answer.abstained
+    assert answer.text == "لا تذكر المقالات المتوفرة إجابة عن هذا السؤال." and answer.citations == []
+
+
 @pytest.mark.parametrize(
-    "question,message",
+    "question,doubt,declined",
     [
-        ("ما هي عاصمة اليابان؟", "لا تذكر المقالات المتوفرة إجابة عن هذا السؤال."),
-        ("What is the boiling point of mercury?", "The articles don't say."),
-        ("Quelle est la hauteur de la tour Eiffel ?", "Les articles ne le disent pas."),
+        ("Who won the 1998 World Cup?", "The articles may not answer this directly; the closest passage is:",
+         "The articles don't say."),
+        ("Quelle est la hauteur de la tour Eiffel ?",
+         "Les articles n'y répondent peut-être pas directement ; le passage le plus proche :",
+         "Les articles ne le disent pas."),
     ],
 )
-def test_abstains_in_the_question_language(loaded, question, message):
+def test_questions_the_articles_do_not_answer_are_not_answered_outright(loaded, question, doubt, declined):
+    """Across scripts no term can match, and a small store has no baseline to compare with: an
+    off-topic English or French question may get the closest passage, but says so first."""
     answer = loaded.ask(question)
-    assert answer.abstained and answer.text == message and answer.citations == []
+    assert answer.status in ("tentative", "not_found")
+    if answer.status == "tentative":
+        assert answer.notice.startswith(doubt) and answer.citations and not answer.abstained
+    else:
+        assert answer.text == declined and answer.abstained
 
 
 def test_extractive_answer_quotes_and_marks_the_clause(loaded):
@@ -101,9 +118,9 @@ def test_evidence_weighs_the_question_baseline_when_the_store_has_one(loaded):
     assert top.scores["dense_baseline"] < top.scores["dense"]
     assert every_sentence_scored(top)
     answer = loaded.ask(question)
-    assert not answer.abstained and "٥٨٠ ميغاواط" in answer.text
-    assert loaded.ask("ما هي عاصمة اليابان؟").abstained
-    assert loaded.ask("What is the boiling point of mercury?").abstained
+    assert answer.status == "answered" and "٥٨٠ ميغاواط" in answer.text
+    assert loaded.ask("ما هي عاصمة اليابان؟").status == "not_found"
+    assert loaded.ask("Who won the 1998 World Cup?").status != "answered"
 
 
 def every_sentence_scored(passage) -> bool:
@@ -118,29 +135,42 @@ def _sentence(passage: int, index: int, score: float) -> Sentence:
     return Sentence(passage, index, index * 10, index * 10 + 9, f"s{passage}.{index}", score=score)
 
 
-def test_quotes_the_three_best_sentences_but_never_every_cited_passage_whole():
-    answerer = ExtractiveAnswerer(None)
-    # Passage 0 has three sentences, passage 1 four, passage 2 one.
-    sentences = [_sentence(0, 0, 0.9), _sentence(0, 1, 0.8), _sentence(0, 2, 0.7),
-                 _sentence(1, 0, 0.6), _sentence(1, 1, 0.5), _sentence(1, 2, 0.1), _sentence(1, 3, 0.0),
-                 _sentence(2, 0, 0.65)]
-    # The three best are all of passage 0: the weakest gives way to the next best that keeps the
-    # answer shorter than the passages it cites (passage 2 whole, but passage 0 not).
-    assert [s.text for s in answerer.choose(sentences)] == ["s0.0", "s0.1", "s2.0"]
-    # The best sentence always stays, even when it is a whole passage of its own.
-    lonely = [_sentence(2, 0, 0.9), _sentence(1, 0, 0.2), _sentence(1, 1, 0.1)]
-    assert [s.text for s in answerer.choose(lonely)] == ["s2.0", "s1.0"]
-    spread = [_sentence(0, 0, 0.9), _sentence(1, 0, 0.8), _sentence(0, 1, 0.7), _sentence(0, 2, 0.1),
-              _sentence(1, 1, 0.0)]
-    assert [s.text for s in answerer.choose(spread)] == ["s0.0", "s1.0", "s0.1"]
+def _passages(*articles: str) -> list[Passage]:
+    return [Passage(f"{a}:{i:05d}", a, a, "x" * 100, 0, 100, None, i, 1.0, {}) for i, a in enumerate(articles)]
+
+
+def test_the_lead_then_only_close_sentences_of_its_article_first():
+    answerer = ExtractiveAnswerer(dataclasses.replace(Calibration.bundled(), support_margin=1.0))
+    passages = _passages("A", "B", "A")
+    sentences = [_sentence(0, 0, 3.0), _sentence(0, 1, 0.5), _sentence(0, 2, 1.0),
+                 _sentence(1, 0, 2.6), _sentence(1, 1, 0.0), _sentence(2, 0, 2.2), _sentence(2, 1, 1.9)]
+    # The lead; then those within the margin (2.6, 2.2), the lead's article first.
+    assert [s.text for s in answerer.choose(sentences, passages)] == ["s0.0", "s2.0", "s1.0"]
+    # Nothing close: the lead alone, however many sentences there are.
+    alone = [_sentence(0, 0, 3.0), _sentence(1, 0, 1.0), _sentence(2, 0, 0.5)]
+    assert [s.text for s in answerer.choose(alone, passages)] == ["s0.0"]
+    # Never every sentence of the passages quoted: a passage of two sentences is not quoted whole.
+    whole = [_sentence(0, 0, 3.0), _sentence(0, 1, 2.9), _sentence(1, 0, 2.5), _sentence(1, 1, 0.0)]
+    assert [s.text for s in answerer.choose(whole, passages)] == ["s0.0", "s1.0"]
 
 
 def test_follow_up_uses_the_previous_question_without_an_llm(loaded):
     first = "ما هو المهرجان الذي انطلق في مدينة فاس؟"
-    answer = loaded.ask("وكم يوما يستمر؟", history=[(first, loaded.ask(first).text)])
+    history = [(first, loaded.ask(first).text)]
+    answer = loaded.ask("وكم يوما يستمر؟", history=history)
     assert answer.question_used.startswith(first)
-    assert "تسعة أيام" in answer.text
+    assert "تسعة أيام" in answer.text and answer.citations[0].title.startswith("مهرجان")
     assert loaded.ask("وكم يوما يستمر؟").question_used == "وكم يوما يستمر؟"
+    # A question that finds its answer alone is searched alone, conversation or not.
+    standalone = loaded.ask("كم تبلغ القدرة الإجمالية لمحطة نور؟", history=history)
+    assert standalone.question_used == "كم تبلغ القدرة الإجمالية لمحطة نور؟" and "٥٨٠ ميغاواط" in standalone.text
+
+
+def test_a_follow_up_keeps_to_the_articles_the_previous_answer_quoted(loaded):
+    first = "ما هو المهرجان الذي انطلق في مدينة فاس؟"
+    previous = loaded.ask(first)
+    focus = loaded.pipeline.focus(Question.of("وكم يوما يستمر؟", [(first, previous.text)]))
+    assert focus == {c.article_id for c in previous.citations}
 
 
 def test_stream_sends_sources_then_deltas_then_answer(loaded):
@@ -204,17 +234,17 @@ def test_llm_condenses_follow_ups_and_can_be_told_not_to(loaded):
     def reply(messages):
         content = messages[-1]["content"]
         if "Follow-up question:" in content:
-            return "كم يوما يستمر مهرجان فاس للموسيقى الروحية؟"
-        return "يستمر المهرجان تسعة أيام [1]."
+            return "متى انطلق مهرجان فاس للموسيقى الروحية؟"
+        return "انطلق المهرجان مساء الجمعة [1]."
 
-    history = [("ما هو المهرجان الذي انطلق في فاس؟", "مهرجان فاس للموسيقى الروحية [1]")]
+    history = [("ما هو المهرجان الذي يحتفي بالتراث الأندلسي؟", "مهرجان فاس للموسيقى الروحية [1]")]
     with FakeOpenAI(reply) as fake:
-        answer = llm_bot(loaded, fake.base_url).ask("وكم يوما يستمر؟", history=history)
-        assert answer.question_used == "كم يوما يستمر مهرجان فاس للموسيقى الروحية؟"
+        answer = llm_bot(loaded, fake.base_url).ask("ومتى انطلق؟", history=history)
+        assert answer.question_used == "متى انطلق مهرجان فاس للموسيقى الروحية؟"
         condense_prompt = fake.requests[0]["messages"][-1]["content"]
-        assert "ما هو المهرجان الذي انطلق في فاس؟" in condense_prompt and "وكم يوما يستمر؟" in condense_prompt
-        plain = llm_bot(loaded, fake.base_url, condense=False).ask("وكم يوما يستمر؟", history=history)
-        assert plain.question_used == "وكم يوما يستمر؟"
+        assert "ما هو المهرجان الذي يحتفي بالتراث الأندلسي؟" in condense_prompt and "ومتى انطلق؟" in condense_prompt
+        plain = llm_bot(loaded, fake.base_url, condense=False).ask("ومتى انطلق؟", history=history)
+        assert plain.question_used == "ومتى انطلق؟"
 
 
 def test_instructions_inside_articles_stay_data(bot):

@@ -27,7 +27,7 @@ import numpy as np
 from ingest.analysis import terms
 from ingest.chunking import MIN_SENTENCE_CHARS
 
-from ingest import Passage
+from ingest import Passage, normalize_for_matching
 
 from .chroma import ArticleStore
 from .embedders import IsnadEmbeddings
@@ -191,6 +191,28 @@ class HybridRetriever:
         passages = fused[:k]
         clock.lap("sentence_scores", lambda: self.complete_sentences(passages, vector))
         return Retrieval(vector, candidates, fused, passages, seconds)
+
+    def rescored(self, passages: list[Passage], vector: np.ndarray) -> list[Passage]:
+        """The same passages with every sentence scored against another question vector (a
+        follow-up's passages, found with the conversation, scored against the question itself)."""
+        fresh = [replace(p, sentences=[], scores=dict(p.scores)) for p in passages]
+        self.complete_sentences(fresh, vector)
+        return fresh
+
+    def articles_quoting(self, quotes: list[str]) -> set[str]:
+        """The articles whose text holds these quotes (the sentences an earlier answer quoted),
+        each found among the best BM25 matches of its own terms."""
+        self.lexical.sync(self.store)
+        found = set()
+        for quote in quotes:
+            target = normalize_for_matching(quote)
+            if len(target) < MIN_SENTENCE_CHARS:
+                continue
+            for _, _, text, meta in self.lexical.search(terms(quote), 3):
+                if target in normalize_for_matching(text):
+                    found.add(str(meta["article_id"]))
+                    break
+        return found
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         return self.retrieve(query, k).passages
