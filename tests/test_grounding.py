@@ -1,0 +1,104 @@
+"""An LLM's answer checked against its sources: the sentence rules on their own, then the
+pipeline against a fake OpenAI-compatible endpoint that answers uncited, invents a number,
+cites the wrong passage or answers from its own memory."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from fake_llm import FakeOpenAI
+from ingest import Passage
+from qa import Assistant
+from qa.grounding import SUPPORT_SIMILARITY, answer_sentences, check_sentences
+
+
+def _passage(text: str, n: int) -> Passage:
+    return Passage(f"a{n}:00000", f"a{n}", f"article {n}", text, 0, len(text), None, 0, 1.0, {})
+
+
+def _similar_when_sharing_words(claims, passages):
+    """A stand-in for the embedder: the share of a claim's words found in the passage."""
+    out = np.zeros((len(claims), len(passages)))
+    for i, claim in enumerate(claims):
+        words = set(claim.lower().replace(".", "").split())
+        for j, p in enumerate(passages):
+            out[i, j] = len(words & set(p.text.lower().replace(".", "").split())) / max(len(words), 1)
+    return out
+
+
+PASSAGES = [_passage("The Noor plant in Ouarzazate has a capacity of 580 megawatts.", 1),
+            _passage("The festival in Fes lasts nine days and opened on Friday.", 2)]
+
+
+def test_markers_after_the_full_stop_belong_to_the_sentence_before():
+    assert answer_sentences("It lasts nine days. [2] It opened on Friday [2].") == [
+        "It lasts nine days. [2]", "It opened on Friday [2]."]
+
+
+def test_each_rule_names_what_fails():
+    text = ("The Noor plant has a capacity of 580 megawatts [1]. "  # stands
+            "The festival lasts nine days. "  # cites nothing
+            "The Noor plant has a capacity of 900 megawatts [1]. "  # an invented number
+            "The festival lasts nine days [1]. "  # cites the wrong passage
+            "The Noor plant was opened by Macron in Ouarzazate [1].")  # a name the passage lacks
+    checked = check_sentences(text, PASSAGES, _similar_when_sharing_words)
+    assert [c.problem is None for c in checked] == [True, False, False, False, False]
+    assert checked[1].problem == "cites no passage"
+    assert "900" in checked[2].problem
+    assert checked[3].problem.startswith("no sentence of the cited passages says it")
+    assert "macron" in checked[4].problem
+
+
+def test_numbers_match_across_digit_scripts():
+    arabic = [_passage("تبلغ قدرة المحطة ٥٨٠ ميغاواط.", 1)]
+    checked = check_sentences("قدرة المحطة 580 ميغاواط [1].", arabic, lambda c, p: np.ones((len(c), len(p))))
+    assert checked[0].stands
+
+
+# -- the pipeline against a misbehaving endpoint ---------------------------------------------
+
+@pytest.fixture
+def loaded(bot, fixture_dir) -> Assistant:
+    assert bot.ingest([fixture_dir]).ok
+    return bot
+
+
+def llm_bot(bot: Assistant, base_url: str) -> Assistant:
+    settings = dataclasses.replace(bot.settings, answerer="llm", llm_base_url=base_url, llm_model="fake-model")
+    return Assistant(settings, embedder=bot.embedder)
+
+
+QUESTION = "كم تبلغ قدرة محطة نور؟"
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+@pytest.mark.parametrize("reply", [
+    "تبلغ قدرة المحطة ٥٨٠ ميغاواط.",  # uncited
+    "فاز البرازيل بكأس العالم الأخيرة [1].",  # from the model's memory, with a marker
+    "يبلغ عدد سكان باماكو ٣٫٢ مليون نسمة [1].",  # an invented number
+])
+def test_an_answer_with_no_supported_sentence_becomes_the_extractive_one(loaded, reply):
+    with FakeOpenAI(lambda messages: reply) as fake:
+        answer = llm_bot(loaded, fake.base_url).ask(QUESTION)
+    assert answer.fallback and answer.notice.startswith("لم تثبت إجابة النموذج اللغوي أمام المقالات")
+    assert "٥٨٠ ميغاواط" in answer.text and answer.citations
+    assert "البرازيل" not in answer.text and "باماكو" not in answer.text
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_unsupported_sentences_are_dropped_and_said_to_be(loaded):
+    reply = "تبلغ قدرة المحطة الإجمالية ٥٨٠ ميغاواط [1]. وقد كلفت المحطة ٩ مليارات دولار [1]."
+    with FakeOpenAI(lambda messages: reply) as fake:
+        answer = llm_bot(loaded, fake.base_url).ask(QUESTION)
+    assert not answer.fallback and "٥٨٠ ميغاواط [1]" in answer.text
+    assert "مليارات" not in answer.text and answer.lead == answer.text
+    assert answer.notice == "حُذفت من إجابة النموذج جمل لا تسندها المقالات المذكورة."
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_a_supported_answer_stands_as_written(loaded):
+    reply = "تبلغ القدرة الإجمالية لمحطة نور ٥٨٠ ميغاواط [1]."
+    with FakeOpenAI(lambda messages: reply) as fake:
+        answer = llm_bot(loaded, fake.base_url).ask(QUESTION)
+    assert answer.text == reply and not answer.fallback and answer.notice is None
+    assert all(0 < t < 1 for t in SUPPORT_SIMILARITY.values())
