@@ -8,21 +8,33 @@ _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _FRENCH_HINTS = re.compile(
     r"[àâçéèêëîïôûùüÿœæ]|\b(qui|quoi|quel|quelle|quels|quelles|comment|pourquoi|où|quand|est-ce|est|sont|le|la|les|des|du"
-    r"|une|un|de|et|avec|dans|pour|sur|au|aux|cette|ce|combien|lequel|laquelle)\b",
+    r"|une|un|de|et|avec|dans|pour|sur|au|aux|cette|ce|combien|lequel|laquelle|se|ou|il|elle|ils|elles|ne|pas"
+    r"|leur|leurs|ses|son|sa|nous|vous|y)\b"
+    # elisions (qu'a, l'ONU, d'Ayurbarwada) and inverted questions (a-t-il, dure-t-elle)
+    r"|\b(qu|l|d|c|n|s|j)['\u2019]\w|\w-t-(il|elle|on)\b",
     re.IGNORECASE,
 )
 # Words that are French on their own (a one-word message has no second hint to lean on).
-_FRENCH_WORDS = re.compile(r"\b(bonjour|bonsoir|salut|coucou|merci|revoir|svp|oui)\b", re.IGNORECASE)
+_FRENCH_WORDS = re.compile(r"\b(bonjour|bonsoir|salut|coucou|merci|revoir|svp|oui)\b|^\W*qu['\u2019]", re.IGNORECASE)
+# A question opening with a French word that is not also English is French on that alone.
+_FRENCH_OPENING = re.compile(r"^\W*(qui|que|quoi|quel|quelle|quels|quelles|où|ou|quand|comment|pourquoi|combien|et"
+                             r"|est-ce|lequel|laquelle)\b", re.IGNORECASE)
+
+
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
 
 
 def detect_language(text: str) -> str:
-    """``ar``, ``fr`` or ``en``: Arabic if Arabic letters outnumber Latin ones."""
+    """``ar``, ``fr`` or ``en``: Arabic when its first word is, or Arabic letters are at least
+    as many as Latin ones (an Arabic question naming "Sony Music Entertainment" stays Arabic);
+    else French on two French words, an accent, an elision or a French greeting."""
     arabic = len(_ARABIC.findall(text))
     latin = len(_LATIN.findall(text))
-    if arabic and arabic >= latin:
+    first = _FIRST_WORD.search(text)
+    if arabic and (arabic >= latin or (first and _ARABIC.match(first.group()))):
         return "ar"
     if (len(_FRENCH_HINTS.findall(text)) >= 2 or re.search(r"[àâçéèêëîïôûùœ]", text, re.IGNORECASE)
-            or _FRENCH_WORDS.search(text)):
+            or _FRENCH_WORDS.search(text) or _FRENCH_OPENING.search(text)):
         return "fr"
     return "en"
 
@@ -39,6 +51,45 @@ MESSAGES = {
         "en": "The language model is unavailable; this answer quotes the articles directly.",
         "fr": "Le modèle de langue est indisponible ; cette réponse cite directement les articles.",
     },
+    "llm_fallback_declined": {
+        "ar": "تعذر الوصول إلى النموذج اللغوي.",
+        "en": "The language model is unavailable.",
+        "fr": "Le modèle de langue est indisponible.",
+    },
+    # The LLM's answer stopped before its end (its length limit, or the server cut it).
+    "llm_truncated": {
+        "ar": "انقطعت إجابة النموذج اللغوي قبل أن تكتمل؛ هذه الإجابة مقتبسة مباشرة من المقالات.",
+        "en": "The language model's answer was cut short; this answer quotes the articles directly.",
+        "fr": "La réponse du modèle de langue a été interrompue ; cette réponse cite directement les articles.",
+    },
+    "llm_truncated_declined": {
+        "ar": "انقطعت إجابة النموذج اللغوي قبل أن تكتمل.",
+        "en": "The language model's answer was cut short.",
+        "fr": "La réponse du modèle de langue a été interrompue.",
+    },
+    # The LLM's answer did not hold up against its sources: the extractive answer stands in.
+    "llm_unsupported": {
+        "ar": "لم تثبت إجابة النموذج اللغوي أمام المقالات؛ هذه الإجابة مقتبسة مباشرة منها.",
+        "en": "The language model's answer did not hold up against the articles; this answer quotes them directly.",
+        "fr": "La réponse du modèle de langue ne tenait pas face aux articles ; cette réponse les cite directement.",
+    },
+    "llm_unsupported_declined": {
+        "ar": "لم تثبت إجابة النموذج اللغوي أمام المقالات.",
+        "en": "The language model's answer did not hold up against the articles.",
+        "fr": "La réponse du modèle de langue ne tenait pas face aux articles.",
+    },
+    # Some sentences of the LLM's answer were left out.
+    "llm_dropped": {
+        "ar": "حُذفت من إجابة النموذج جمل لا تسندها المقالات المذكورة.",
+        "en": "Sentences of the model's answer that the cited articles do not support were left out.",
+        "fr": "Des phrases de la réponse du modèle que les articles cités n'appuient pas ont été retirées.",
+    },
+    # Said before a tentative answer: the closest passage, offered with doubt.
+    "tentative": {
+        "ar": "قد لا تجيب المقالات عن هذا السؤال مباشرة؛ أقرب ما ورد فيها:",
+        "en": "The articles may not answer this directly; the closest passage is:",
+        "fr": "Les articles n'y répondent peut-être pas directement ; le passage le plus proche :",
+    },
     # Said before quotes in another language than the question.
     "cross_language": {
         "en": "The articles are in Arabic; the answer quotes them as written:",
@@ -54,5 +105,5 @@ def message(name: str, question: str) -> str:
 
 
 abstain_message = partial(message, "abstain")
-llm_fallback_notice = partial(message, "llm_fallback")
 cross_language_notice = partial(message, "cross_language")
+tentative_notice = partial(message, "tentative")

@@ -16,7 +16,9 @@ and passed down; no other module reads the environment.
 | ISNAD_SEED | ingest the bundled article into an empty store (``0`` to disable) | 1 |
 | ISNAD_ANSWERER | ``extractive`` (no LLM) or ``llm`` | ``extractive`` |
 | ISNAD_LLM_BASE_URL, ISNAD_LLM_MODEL, ISNAD_LLM_API_KEY | an OpenAI-compatible endpoint | unset |
-| ISNAD_LLM_TIMEOUT | seconds before the LLM is given up on | 60 |
+| ISNAD_LLM_TIMEOUT | seconds to the LLM's first token (keep-alive pings don't count); past it, the extractive answer | 60 |
+| ISNAD_LLM_TOTAL_TIMEOUT | seconds to the LLM's whole answer; past it, the request is closed and the extractive answer stands | 120 |
+| ISNAD_LLM_MAX_TOKENS | most tokens the LLM may write for one answer (sent as ``max_tokens``) | 400 |
 | ISNAD_CONDENSE | rewrite follow-up questions with the history before retrieval | 1 |
 | ISNAD_HOST, ISNAD_PORT | where ``isnad serve`` listens | 127.0.0.1, 7860 |
 | ISNAD_ALLOWED_ORIGINS | comma-separated origins whose pages may call the API (the widget's hosts) | none |
@@ -152,6 +154,8 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout: int = 60
+    llm_total_timeout: int = 120
+    llm_max_tokens: int = 400
     condense: bool = True
     host: str = "127.0.0.1"
     port: int = 7860
@@ -192,6 +196,8 @@ class Settings:
             llm_model=_opt(env, "ISNAD_LLM_MODEL"),
             llm_api_key=_opt(env, "ISNAD_LLM_API_KEY"),
             llm_timeout=_int(env, "ISNAD_LLM_TIMEOUT", 60, 1),
+            llm_total_timeout=_int(env, "ISNAD_LLM_TOTAL_TIMEOUT", 120, 1),
+            llm_max_tokens=_int(env, "ISNAD_LLM_MAX_TOKENS", 400, 1),
             condense=_bool(env, "ISNAD_CONDENSE", True),
             host=env.get("ISNAD_HOST") or "127.0.0.1",
             port=_int(env, "ISNAD_PORT", 7860, 1),

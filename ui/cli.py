@@ -13,6 +13,7 @@ from pathlib import Path
 from ingest import supported_extensions
 from ingest.errors import IsnadError
 from qa import Assistant, Settings
+from qa.answer_models import DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN
 
 from .errors import exit_code
 
@@ -59,6 +60,8 @@ def _cmd_ask(bot: Assistant, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
+    if answer.notice:  # the quotes are tentative, in another language, or stand in for the LLM
+        print(answer.notice)
     print(answer.text)
     if answer.citations:
         print()
@@ -87,7 +90,8 @@ def _cmd_calibrate(bot: Assistant, args: argparse.Namespace) -> int:
     from qa.calibrate import calibrate, write
 
     result = calibrate(args.same_script, args.cross_script, settings=bot.settings, limit=args.limit,
-                       answer_rate=args.answer_rate, max_wrong=args.max_wrong)
+                       answer_rate=args.answer_rate, max_wrong=args.max_wrong, floor_rate=args.floor_rate,
+                       support_margin=args.support_margin)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     if args.write:
         # ISNAD_CALIBRATION names the user's own file; without it, the bundled one is refitted.
@@ -181,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of answerable questions the abstain threshold must answer (default 0.93)")
     p.add_argument("--max-wrong", type=float, default=0.2,
                    help="most wrong-article questions it may answer; caps --answer-rate (default 0.2)")
+    p.add_argument("--floor-rate", type=float, default=DEFAULT_FLOOR_RATE,
+                   help="share of answerable questions kept above the not-found floor (below it: the articles "
+                        f"don't say; between it and the threshold: a tentative answer; default {DEFAULT_FLOOR_RATE})")
+    p.add_argument("--support-margin", type=float, default=DEFAULT_SUPPORT_MARGIN,
+                   help="how far below the lead's ranker logit a further sentence may score and still be quoted "
+                        f"(default {DEFAULT_SUPPORT_MARGIN})")
     p.add_argument("--write", action="store_true",
                    help="store the models in $ISNAD_CALIBRATION (default: the bundled qa/calibration.json)")
     p.set_defaults(func=_cmd_calibrate)
