@@ -49,9 +49,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# In a conversation a question more often follows the previous one than changes the subject:
-# the follow-up query is kept unless the question alone finds clearly more evidence (logits of
-# the evidence model). Chosen on the conversations of benchmarks/follow_ups.py (BENCHMARKS.md).
+# In a conversation a question more often follows the previous one than changes the subject: a
+# question that finds no answer alone leans this much (logits of the evidence model) to the
+# follow-up query. Chosen on the conversations of benchmarks/follow_ups.py (BENCHMARKS.md).
 FOLLOW_UP_PREFERENCE = 1.0
 
 
@@ -177,17 +177,19 @@ class Pipeline:
                trace: Trace | None = None) -> tuple[str, list[Passage]]:
         """The query retrieval used and its ``k`` passages, whose sentences are always scored
         against the question itself (a follow-up query finds the article; the answer to *this*
-        question is then chosen in it). With a conversation before it, a follow-up query (the
-        previous question joined on, the previous answer's articles first; with an LLM its
-        rewrite, asked for only when the question finds no answer alone, since it costs
-        seconds) is kept when it gives the question more evidence than the question alone."""
+        question is then chosen in it). With a conversation before it, a follow-up query is tried
+        (the previous question and the previous answer's first quote joined on, the previous
+        answer's articles first; with an LLM its rewrite, asked for only when the question finds
+        no answer alone, since it costs seconds). Retrieval evidence for the question decides:
+        the follow-up is kept when it gives more evidence than the question alone, or, when the
+        question finds no answer alone, unless it gives clearly less."""
         trace = trace if trace is not None else Trace()
         alone = Trace()
         passages = self.timed(trace, "retrieve", lambda: self.retrieve(question.text, k, depth=depth, trace=alone))
         chosen, used = alone, question.text
         if question.history and self.parts.settings.condense:
             evidence = self.evidence(question.text, passages)
-            if self.parts.chat_model is None or evidence < 0:
+            if self.parts.chat_model is None or evidence < 0:  # an LLM rewrite costs seconds: only when needed
                 follow = Trace()
                 query = self.timed(trace, "condense", lambda: self.condense(question))
                 if query != question.text:
@@ -195,7 +197,9 @@ class Pipeline:
                     found = self.timed(trace, "retrieve.follow_up",
                                        lambda: self.retrieve(query, k, depth=depth, trace=follow, focus=focus))
                     found = self.parts.retriever.rescored(found, alone.vector)
-                    if self.evidence(question.text, found) > evidence - FOLLOW_UP_PREFERENCE:
+                    # Lean to the follow-up when the question finds no answer alone (evidence < 0).
+                    lean = FOLLOW_UP_PREFERENCE if evidence < 0 else 0.0
+                    if self.evidence(question.text, found) > evidence - lean:
                         chosen, used, passages = follow, query, found
                         follow.passages = found
         trace.question_used, trace.vector, trace.candidates = used, chosen.vector, chosen.candidates

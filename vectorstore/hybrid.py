@@ -194,7 +194,9 @@ class HybridRetriever:
 
     def rescored(self, passages: list[Passage], vector: np.ndarray) -> list[Passage]:
         """The same passages with every sentence scored against another question vector (a
-        follow-up's passages, found with the conversation, scored against the question itself)."""
+        follow-up's passages, found with the conversation, scored against the question itself).
+        Their passage scores stay those of the query that found them: how close they are to the
+        conversation is what makes them a follow-up's."""
         fresh = [replace(p, sentences=[], scores=dict(p.scores)) for p in passages]
         self.complete_sentences(fresh, vector)
         return fresh
