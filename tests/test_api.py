@@ -59,6 +59,18 @@ def test_follow_up_through_the_api(client):
     assert r["question_used"].startswith(first) and "تسعة أيام" in r["answer"]
 
 
+def test_an_article_is_removed_through_the_api(client):
+    question = "كم تبلغ قدرة محطة نور؟"
+    article_id = client.post("/api/ask", json={"question": question}).json()["citations"][0]["article_id"]
+    r = client.delete(f"/api/articles/{article_id}")
+    assert r.status_code == 200 and r.json() == {"removed": article_id}
+    assert client.get(f"/api/articles/{article_id}").status_code == 404
+    assert client.delete(f"/api/articles/{article_id}").status_code == 404
+    assert article_id not in {a["id"] for a in client.get("/api/articles").json()}
+    after = client.post("/api/ask", json={"question": question}).json()
+    assert article_id not in {c["article_id"] for c in after["citations"]}
+
+
 def test_articles_health_and_widget(client):
     listed = client.get("/api/articles").json()
     assert len(listed) == 7 and {"id", "title", "chunks"} <= set(listed[0])

@@ -168,6 +168,13 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
         info, text = found
         return {**article_json(info, data_dir), "text": text}
 
+    @router.delete("/articles/{article_id}")
+    def remove_article(article_id: str) -> dict:
+        """Remove an article, its chunks and its sentences (what ``isnad remove`` does)."""
+        if not bot.remove(article_id):
+            raise HTTPException(404, f"no article with id '{article_id[:200]}'")
+        return {"removed": article_id}
+
     @router.get("/health")
     def health() -> dict:
         return bot.status()
