@@ -171,3 +171,18 @@ def test_unknown_extension_and_missing_path_are_errors(tmp_path):
     assert any("article.docx" in m and "unsupported file type '.docx'" in m for m in messages)
     assert any("missing.txt" in m and "no such file" in m for m in messages)
     assert report.skipped == [str(folder / "photo.jpg")]
+
+
+def test_html_keeps_the_byline_as_written(tmp_path):
+    page = tmp_path / "fes.html"
+    page.write_text(
+        '<html><head><title>Fes festival opens</title><meta name="author" content="Sara El Idrissi"></head><body>'
+        "<nav>Home | World | Sport</nav><article><h1>Fes festival opens</h1>"
+        '<p class="byline">By Sara El Idrissi, Fes — 24 May</p>'
+        "<p>The thirtieth Fes Festival of World Sacred Music opened on Friday evening with ensembles from more "
+        "than twenty countries.</p><p>The festival lasts nine days and closes with a concert in the Kasbah "
+        "square.</p></article><footer>© News</footer></body></html>", encoding="utf-8")
+    (article,) = load_file(page).articles
+    assert article.title == "Fes festival opens"
+    assert article.text.startswith("By Sara El Idrissi, Fes — 24 May\nThe thirtieth Fes Festival")
+    assert "Home | World" not in article.text and "© News" not in article.text

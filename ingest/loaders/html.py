@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import trafilatura
 
 from ..article import Article, content_id
@@ -30,6 +32,10 @@ def load_html(path: Path, data: bytes) -> LoadResult:
     first, _, rest = text.partition("\n")
     if first.strip() == title and rest.strip():
         text = rest.strip()
+    # ... and drops the byline, which says who wrote it, where and when: kept as written.
+    byline = _byline(html, doc.author or "", title)
+    if byline and byline not in text:
+        text = f"{byline}\n{text}"
     article = Article(
         id=content_id(text),
         title=title,
@@ -40,3 +46,33 @@ def load_html(path: Path, data: bytes) -> LoadResult:
         published=doc.date or None,
     )
     return LoadResult([article])
+
+
+_BYLINE_MARK = re.compile(r"byline|author|dateline|writer", re.IGNORECASE)
+BYLINE_MAX_CHARS = 160
+
+
+def _byline(html: str, author: str, title: str) -> str | None:
+    """The page's byline as written ("By Sara El Idrissi, Fes — 24 May"): the element naming the
+    author that trafilatura found, preferring one marked as a byline, else the longest short one
+    that is not the headline's block."""
+    from lxml import html as lxml_html
+
+    name = author.split(";")[0].strip()
+    if not name:
+        return None
+    try:
+        root = lxml_html.fromstring(html)
+    except (ValueError, lxml_html.etree.ParserError):
+        return None
+    marked, plain = [], []
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag in ("html", "head", "title", "meta", "script", "style"):
+            continue
+        line = " ".join(element.text_content().split())
+        if name not in line or len(line) > BYLINE_MAX_CHARS or (title and title in line):
+            continue
+        marks = " ".join(str(element.get(a, "")) for a in ("class", "rel", "itemprop", "id"))
+        (marked if _BYLINE_MARK.search(marks) else plain).append(line)
+    found = marked or plain
+    return max(found, key=len) if found else None
