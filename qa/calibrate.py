@@ -31,11 +31,11 @@ from ingest import normalize_for_matching
 from ingest.analysis import terms
 from vectorstore import IsnadEmbeddings
 
+from ingest.chunking import split_clauses
+
 from .eval import dataset_assistant
 from .pipeline import Trace
 from .question import Question as Asked
-from ingest.chunking import split_clauses
-
 from .answer_models import (CLAUSE_FEATURES, DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN, EVIDENCE_FEATURES, EVIDENCE_FEATURES_WITHOUT_BASELINE, RELATIONS,
                             SENTENCE_FEATURES, LinearModel)
 from .extractive import ExtractiveAnswerer, clause_features
@@ -154,22 +154,26 @@ def samples_of(retrieved: list[Retrieved], relation: str) -> Samples:
                 out.sentences.append(s.features)
                 out.labels.append(holds)
                 out.questions.append(i)
-                text = r.right[s.passage].text
-                clauses = split_clauses(text, s.start, s.end)
-                if holds and len(clauses) > 1:
-                    out.clauses.append(clause_features(q.text, text, clauses, q_terms, r.idf_of))
-                    out.clause_labels += [contains_answer(text[cs:ce], r.right[s.passage].article_id, q)
-                                          for cs, ce in clauses]
+                if holds:
+                    text = r.right[s.passage].text
+                    clauses = split_clauses(text, s.start, s.end)
+                    if len(clauses) > 1:
+                        out.clauses.append(clause_features(q.text, text, clauses, q_terms, r.idf_of))
+                        out.clause_labels += [contains_answer(text[cs:ce], r.right[s.passage].article_id, q)
+                                              for cs, ce in clauses]
         if r.wrong is None:
             out.skipped_holding_answer += 1
         else:
             features = answerer.featurize(q.text, r.wrong).evidence_features
             if relation in features:
                 out.wrong_articles[relation].append(features[relation])
+        # The one-article stores: the question's own article (when it holds the answer), and the
+        # best other one.
         small = f"{relation}/no-baseline"
-        for passages, rows in ((r.own, out.answerable[small]), (r.other, out.wrong_articles[small])):
-            if passages and (rows is out.wrong_articles[small]
-                             or any(contains_answer(p.text, p.article_id, q) for p in passages)):
+        own_answers = bool(r.own) and any(contains_answer(p.text, p.article_id, q) for p in r.own)
+        for passages, rows in ((r.own if own_answers else None, out.answerable[small]),
+                               (r.other, out.wrong_articles[small])):
+            if passages:
                 features = answerer.featurize(q.text, passages).evidence_features
                 if relation in features:
                     rows.append(features[relation][: len(EVIDENCE_FEATURES_WITHOUT_BASELINE)])

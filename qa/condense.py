@@ -1,10 +1,11 @@
 """Follow-up questions made self-contained before retrieval.
 
-Only a question that does not find its answer alone is condensed (``Pipeline.search`` decides
-by retrieval evidence). With an LLM, the condense prompt (``qa/prompts/condense.txt``) rewrites
-it using the conversation, and a rewrite that shares nothing with it is not used; without one,
-the previous question is joined to it, so "and who chaired it?" is searched together with what
-"it" was.
+``Pipeline.search`` decides by retrieval evidence whether a follow-up query made here is kept.
+With an LLM, the condense prompt (``qa/prompts/condense.txt``) rewrites the question using the
+conversation, and a rewrite that is not a question in its language sharing a word with the
+conversation is not used; without one, the previous question and the first sentence the
+previous answer quoted are joined to it, so "and who chaired it?" is searched together with
+what "it" was.
 """
 from __future__ import annotations
 

@@ -78,10 +78,6 @@ class Scored:
     evidence: float = -math.inf
     floor: float = -math.inf
 
-    @property
-    def confident(self) -> bool:
-        return bool(self.sentences) and self.evidence >= 0.0
-
 
 def _is_arabic(text: str) -> bool:
     return bool(_ARABIC.search(text))

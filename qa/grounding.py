@@ -88,9 +88,7 @@ def check_sentences(text: str, passages: list[Passage], similarity: Similarity) 
             s.problem = "cites no passage"
             continue
         texts = [passages[n - 1].text for n in s.cited]
-        joined = " ".join(texts).translate(_DIGITS)
-        digits_in_sources = {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(joined)}
-        missing_numbers = _numbers(claims[i]) - digits_in_sources
+        missing_numbers = _numbers(claims[i]) - _numbers(" ".join(texts))
         latin_sources = " ".join(t for t in texts if _LATIN.search(t)).lower()
         missing_names = {n for n in _names(claims[i]) if latin_sources and n not in latin_sources}
         best = max(float(sims[row_of[i], n - 1]) for n in s.cited)

@@ -7,9 +7,10 @@
                      similarities)
 
 ``search`` runs the first two for a question with a conversation before it: the question is
-retrieved as written, and only when it does not find its answer alone is a follow-up query
-(the LLM's rewrite, or without an LLM the previous question joined to it, the articles the
-previous answer quoted first) retrieved too; retrieval evidence, not word counts, decides.
+retrieved as written and with a follow-up query (without an LLM the previous question and the
+previous answer's first quote joined to it; with one, its rewrite, asked for only when the
+question finds no answer alone), the articles the previous answer quoted first; retrieval
+evidence for the question, not word counts, decides which is kept.
 
 A greeting or a question about the assistant itself ("hello", "what can you do?") takes a
 step of its own instead: a short reply in its language, no retrieval (``qa/smalltalk.py``).
@@ -194,14 +195,12 @@ class Pipeline:
                 query = self.timed(trace, "condense", lambda: self.condense(question))
                 if query != question.text:
                     focus = self.focus(question)
-                    found = self.timed(trace, "retrieve.follow_up",
-                                       lambda: self.retrieve(query, k, depth=depth, trace=follow, focus=focus))
-                    found = self.parts.retriever.rescored(found, alone.vector)
+                    found = self.timed(trace, "retrieve.follow_up", lambda: self.retrieve(
+                        query, k, depth=depth, trace=follow, focus=focus, against=alone.vector))
                     # Lean to the follow-up when the question finds no answer alone (evidence < 0).
                     lean = FOLLOW_UP_PREFERENCE if evidence < 0 else 0.0
                     if self.evidence(question.text, found) > evidence - lean:
                         chosen, used, passages = follow, query, found
-                        follow.passages = found
         trace.question_used, trace.vector, trace.candidates = used, chosen.vector, chosen.candidates
         trace.fused, trace.passages = chosen.fused, chosen.passages
         trace.seconds.update({key: v for key, v in chosen.seconds.items() if key.startswith("retrieve.")})
@@ -217,8 +216,8 @@ class Pipeline:
         return self.parts.retriever.articles_quoting(quoted_sentences(question.history[-1][1]))
 
     def condense(self, question: Question) -> str:
-        """A follow-up query for a question that did not find its answer alone: the LLM's
-        rewrite when it is usable, else the previous question joined to this one."""
+        """A follow-up query: the LLM's rewrite when it is usable, else the previous question
+        and the previous answer's first quote joined to this one."""
         history = list(question.history)
         if not history or not self.parts.settings.condense:
             return question.text
@@ -234,15 +233,20 @@ class Pipeline:
         return joined_with_previous(question.text, history)
 
     def retrieve(self, query: str, k: int, *, depth: int | None = None, trace: Trace | None = None,
-                 focus: set[str] | None = None) -> list[Passage]:
-        """The ``k`` best passages for ``query``, every sentence of each scored against it;
-        with ``focus``, passages of those articles come first (a follow-up keeps to them)."""
+                 focus: set[str] | None = None, against: np.ndarray | None = None) -> list[Passage]:
+        """The ``k`` best passages for ``query``, every sentence of each scored against it, or
+        against the vector ``against`` (a follow-up query's passages, scored against the
+        question itself); with ``focus``, passages of those articles come first (a follow-up
+        keeps to them)."""
         trace = trace if trace is not None else Trace()
         found = self.parts.retriever.retrieve(query, k, max(depth or k, 20) if focus else depth)
         passages = found.passages
         if focus:
-            ranked = sorted(found.fused, key=lambda p: p.article_id not in focus)  # stable: by score within each
-            passages = ranked[:k]
+            # stable: by score within each group
+            passages = sorted(found.fused, key=lambda p: p.article_id not in focus)[:k]
+        if against is not None:
+            passages = self.parts.retriever.rescored(passages, against)
+        elif focus:
             self.parts.retriever.complete_sentences(passages, found.vector)
         trace.question_used, trace.vector, trace.candidates = query, found.vector, found.candidates
         trace.fused, trace.passages = found.fused, passages
