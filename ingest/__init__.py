@@ -1,32 +1,28 @@
 """Ingestion: load files of every supported format, normalise, chunk with exact offsets."""
-from .article import Article, PageSpan, content_id
-from .chunking import Chunk, ChunkingOptions, chunk_article, chunk_id, split_sentences
-from .errors import IngestError
-from .normalize import normalize_arabic, normalize_for_matching
-from .records import ArticleInfo, Passage, SentenceSpan
-from .pipeline import ArticleSink, IngestReport, ingest_articles, ingest_paths, load_file, supported_extensions
-from .seed import seed_path
+from .lazy_exports import lazy_exports
 
-__all__ = [
-    "Article",
-    "ArticleInfo",
-    "ArticleSink",
-    "Chunk",
-    "ChunkingOptions",
-    "IngestError",
-    "IngestReport",
-    "PageSpan",
-    "Passage",
-    "SentenceSpan",
-    "chunk_article",
-    "chunk_id",
-    "content_id",
-    "ingest_articles",
-    "ingest_paths",
-    "load_file",
-    "normalize_arabic",
-    "normalize_for_matching",
-    "seed_path",
-    "split_sentences",
-    "supported_extensions",
-]
+_EXPORTS = {
+    "Article": ".article",
+    "PageSpan": ".article",
+    "content_id": ".article",
+    "Chunk": ".chunking",
+    "ChunkingOptions": ".chunking",
+    "chunk_article": ".chunking",
+    "chunk_id": ".chunking",
+    "split_sentences": ".chunking",
+    "IngestError": ".errors",
+    "normalize_arabic": ".normalize",
+    "normalize_for_matching": ".normalize",
+    "ArticleInfo": ".records",
+    "Passage": ".records",
+    "SentenceSpan": ".records",
+    "ArticleSink": ".pipeline",
+    "IngestReport": ".pipeline",
+    "ingest_articles": ".pipeline",
+    "ingest_paths": ".pipeline",
+    "load_file": ".pipeline",
+    "supported_extensions": ".pipeline",
+    "seed_path": ".seed",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

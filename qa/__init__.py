@@ -1,6 +1,12 @@
 """Question answering: the ``Assistant`` API, answerers, citations, evaluation, the CLI."""
-from .answer import Answer, Citation
-from .assistant import Assistant
-from .settings import Settings, SettingsError
+from ingest.lazy_exports import lazy_exports
 
-__all__ = ["Answer", "Assistant", "Citation", "Settings", "SettingsError"]
+_EXPORTS = {
+    "Answer": ".answer",
+    "Citation": ".answer",
+    "Assistant": ".assistant",
+    "Settings": ".settings",
+    "SettingsError": ".settings",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

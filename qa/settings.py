@@ -42,9 +42,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest import ChunkingOptions
+from ingest.chunking import ChunkingOptions
 from ingest.errors import Misconfigured
-from vectorstore import DEFAULT_EMBEDDER, StoreConfig
+from vectorstore.connection import StoreConfig
+from vectorstore.embedder_names import DEFAULT_EMBEDDER
 
 
 ANSWERERS = ("extractive", "llm")

