@@ -2,8 +2,8 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip
-# Everything isnad writes for `make run` lives here (git-ignored).
-export ISNAD_DATA_DIR ?= $(CURDIR)/data
+# `make run` and every `isnad` command share one store: $ISNAD_DATA_DIR, by default
+# ~/.local/share/isnad (models: ~/.cache/isnad/models, shared by every data dir).
 
 .PHONY: install install-test browser run test bench screenshots clean
 
@@ -30,6 +30,8 @@ browser:
 
 # Starts the chat app on http://127.0.0.1:7860 ; an empty store gets the bundled seed article first.
 run: install
+	@if [ -z "$$ISNAD_DATA_DIR" ] && [ -d data/chroma ]; then \
+	  echo "isnad: ./data holds a store of an older version; to keep using it: ISNAD_DATA_DIR=$(CURDIR)/data make run"; fi
 	$(VENV)/bin/isnad serve
 
 # The server-mode tests start their own `chroma run` on a free loopback port; the browser tests

@@ -16,6 +16,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
+from ingest.progress import say
 from vectorstore import ArticleInfo, ArticleStore, Indexer, IsnadEmbeddings, Passage, make_embedder
 from vectorstore.hybrid import HybridRetriever
 from vectorstore.lexical import LexicalIndex
@@ -62,7 +63,7 @@ class Assistant:
                     self.settings.embedder,
                     query_prompt=self.settings.st_query_prompt,
                     passage_prompt=self.settings.st_passage_prompt,
-                    cache_dir=self.settings.models,
+                    cache_dir=self.settings.model_dir,
                 )
             return self._embedder
 
@@ -137,6 +138,7 @@ class Assistant:
         if store.flags.seeded:
             return
         if store.count_articles() == 0:
+            say("adding the bundled seed article to the empty store")
             report = ingest_paths([seed_path()], Indexer(store, self.embedder), self.settings.chunking, progress=False)
             if not report.ok:
                 raise RuntimeError(f"could not ingest the bundled seed article: {report.errors[0]}")

@@ -1,5 +1,8 @@
-"""The README's examples are run as written: the Python block against a fresh seeded store."""
+"""The README's examples are run as written: the Python block against a fresh seeded store,
+the command lines and curl lines against the store `make run` serves."""
+import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +33,77 @@ def test_python_example_runs_as_written(tmp_path):
 def test_widget_snippet_has_the_documented_shape():
     (snippet,) = [b for b in code_blocks("html") if "widget.js" in b]
     assert re.fullmatch(r'<script src="https://[^"]+/widget\.js" data-title="[^"]+" data-lang="ar" defer></script>\n', snippet)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shell_lines(prefixes: tuple[str, ...]) -> list[str]:
+    """The README's shell lines starting with one of ``prefixes``, continuation lines joined."""
+    lines = []
+    for block in code_blocks("bash"):
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.startswith(prefixes):
+                lines.append(line)
+    return lines
+
+
+def run_line(line: str, cwd: Path, env: dict, port: int, article_id: str) -> subprocess.CompletedProcess:
+    line = line.replace("ARTICLE_ID", article_id)
+    return subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_cli_lines_run_as_printed_against_the_store_make_run_serves(tmp_path):
+    """`make run` as printed (on a free port), then the README's `isnad` lines from a
+    shell whose PATH has the venv, with no ISNAD_DATA_DIR: while the app runs, the command line
+    goes through its HTTP API; after it stops, the same store is opened directly. Left out:
+    the `eval`/`calibrate` lines (they read the full sets in ../shared; tests/test_eval.py runs
+    `isnad eval` on the slices in tests/data) and `isnad serve` itself (what `make run` runs). The
+    curl lines run against a live app in tests/test_browser.py."""
+    from builders import make_pdf
+    from conftest import FIXTURES, free_port, stop, wait_for_port
+
+    work = tmp_path / "work"
+    (work / "articles").mkdir(parents=True)
+    shutil.copy(FIXTURES / "desert-solar.ar.md", work / "articles")
+    shutil.copy(FIXTURES / "festival.ar.html", work / "today.html")
+    shutil.copy(FIXTURES / "wire.jsonl", work / "feed.jsonl")
+    (work / "report.pdf").write_bytes(make_pdf([["Port report", "The port of Tangier handled a record 10.2 million containers."]]))
+    env = clean_env()
+    env.update(XDG_DATA_HOME=str(tmp_path / "xdg"), PATH=f"{ROOT / '.venv' / 'bin'}:{Path(sys.executable).parent}:{env['PATH']}",
+               HF_HUB_OFFLINE="1")
+    port = free_port()
+    with open(tmp_path / "make-run.log", "wb") as log:
+        app = subprocess.Popen(["make", "--no-print-directory", "-C", str(ROOT), "run", f"VENV={Path(sys.executable).parent.parent}"],
+                               env={**env, "ISNAD_PORT": str(port)}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, timeout=300, proc=app)
+        (first,) = shell_lines((".venv/bin/isnad",))  # run from the checkout, as printed
+        out = run_line(first, ROOT, env, port, "")
+        assert out.returncode == 0 and "[1]" in out.stdout and "going through its HTTP API" in out.stderr, out.stderr
+        cli = [line for line in shell_lines(("isnad ",)) if "../shared" not in line and "isnad serve" not in line]
+        listed = {}
+        for line in cli:
+            if line.startswith("isnad remove"):
+                article_id = next(i for i, title in listed.items() if "Port report" in title)
+            else:
+                article_id = ""
+            out = run_line(line, work, env, port, article_id)
+            if line.startswith("isnad reindex"):  # the one command that needs the store to itself
+                assert out.returncode == 2 and "in use by" in out.stderr, out.stderr
+                continue
+            assert out.returncode == 0, f"{line}\n{out.stderr}"
+            assert "going through its HTTP API" in out.stderr
+            if line.startswith("isnad list"):
+                listed = dict(row.split("\t")[::3] for row in out.stdout.splitlines())
+                assert len(listed) == 6  # the seed, the md, the html, the pdf, the two jsonl records
+            if "--json" in line:
+                assert json.loads(out.stdout)["status"] in ("answered", "tentative")
+    finally:
+        stop(app)
+    assert "ready: open http://127.0.0.1:" in (tmp_path / "make-run.log").read_text(encoding="utf-8")
+    # The app has stopped: the same store, opened by the command line itself.
+    for line in ("isnad list", "isnad reindex", 'isnad ask "من ترأس الحوار؟"'):
+        out = run_line(line, work, env, port, "")
+        assert out.returncode == 0 and "HTTP API" not in out.stderr, f"{line}\n{out.stderr}"
+    assert "Port report" not in run_line("isnad list", work, env, port, "").stdout  # removed through the app

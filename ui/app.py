@@ -13,7 +13,8 @@ from fastapi import FastAPI, HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
-from qa import Assistant
+from ingest.progress import say
+from qa import Assistant, Settings
 from qa.jobs import UploadJobs
 from qa.limits import RateLimiter
 
@@ -22,6 +23,7 @@ from .feedback import FeedbackStore
 from .login import build_login
 from .page import build_page, offline_theme
 from .render import CLICK_SCRIPT, PAGE_CSS
+from .running_app import local_url, remove_note, write_note
 from .security import Sessions, gradio_user, install_security
 from .server import timed_protocol
 
@@ -89,9 +91,27 @@ def create_app(bot: Assistant) -> FastAPI:
     return app
 
 
+class _AnnouncedServer(uvicorn.Server):
+    """Says where the app is once it listens, and leaves the note the command line looks for
+    (``ui/running_app.py``) until it stops."""
+
+    def __init__(self, config: uvicorn.Config, settings: Settings):
+        super().__init__(config)
+        self.settings = settings
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            url = local_url(self.config.host, self.config.port)
+            write_note(self.settings, url)
+            say(f"ready: open {self.settings.public_url or url} in a browser (Ctrl+C stops the app)")
+
+
 def serve(bot: Assistant, host: str, port: int) -> None:
-    print(f"isnad: opening the store ({bot.settings.store.describe()})", flush=True)
+    say(f"opening the store ({bot.settings.store.describe()})")
     bot.store  # noqa: B018 - open (and seed) the store before the first visitor, not during
+    articles = bot.store.count_articles()
+    say(f"the store holds {articles} article{'' if articles == 1 else 's'}; starting the web app")
     # Files Gradio stored for visitors of an earlier run were never handed to an ingest.
     removed = bot.sweep_uploads(scratch=[bot.settings.data_dir / GRADIO_UPLOADS])
     if removed:
@@ -103,4 +123,7 @@ def serve(bot: Assistant, host: str, port: int) -> None:
     os.chdir(settings.data_dir)
     config = uvicorn.Config(create_app(bot), host=host, port=port, log_level="info", timeout_keep_alive=5,
                             http=timed_protocol(settings.client_timeout), limit_concurrency=settings.max_connections)
-    uvicorn.Server(config).run()
+    try:
+        _AnnouncedServer(config, settings).run()
+    finally:
+        remove_note(settings)

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,10 +15,13 @@ from typing import TYPE_CHECKING
 
 from ingest.errors import IsnadError
 from ingest.pipeline import supported_extensions
+from ingest.progress import show_progress
 from qa.answer_models import DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN
 from qa.settings import Settings
+from vectorstore.catalog import read_catalog
 
 from .errors import exit_code
+from .running_app import AppClient, running_app_url
 
 if TYPE_CHECKING:  # imported when a command needs it: `isnad --help` loads no model or store code
     from qa import Assistant
@@ -31,19 +35,23 @@ def _cmd_ingest(bot: Assistant, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _cmd_list(bot: Assistant, args: argparse.Namespace) -> int:
-    articles = bot.list_articles()
+def _cmd_list(bot: Assistant | AppClient, args: argparse.Namespace) -> int:
+    return _print_articles([a.__dict__ for a in bot.list_articles()] if not isinstance(bot, AppClient)
+                           else bot.list_articles(), args)
+
+
+def _print_articles(articles: list[dict], args: argparse.Namespace) -> int:
     if args.json:
-        print(json.dumps([a.__dict__ for a in articles], ensure_ascii=False, indent=2))
+        print(json.dumps(articles, ensure_ascii=False, indent=2))
         return 0
     for a in articles:
-        when = datetime.fromtimestamp(a.ingested_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M") if a.ingested_at else "?"
-        print(f"{a.id}\t{a.chunks:>4} chunks\t{when}\t{a.title}\t{a.source}")
+        when = datetime.fromtimestamp(a["ingested_at"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M") if a["ingested_at"] else "?"
+        print(f"{a['id']}\t{a['chunks']:>4} chunks\t{when}\t{a['title']}\t{a['source']}")
     print(f"{len(articles)} articles", file=sys.stderr)
     return 0
 
 
-def _cmd_remove(bot: Assistant, args: argparse.Namespace) -> int:
+def _cmd_remove(bot: Assistant | AppClient, args: argparse.Namespace) -> int:
     status = 0
     for article_id in args.ids:
         if bot.remove(article_id):
@@ -55,25 +63,55 @@ def _cmd_remove(bot: Assistant, args: argparse.Namespace) -> int:
 
 
 def _cmd_reindex(bot: Assistant, args: argparse.Namespace) -> int:
-    articles, chunks = bot.reindex()
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal, nothing in logs and pipes.
+    # Not bot.store: opening it checks the embedder, which is what a reindex is about to change.
+    listed = None if bot.settings.chroma_host else read_catalog(bot.settings.store.folder)
+    with tqdm(total=None if listed is None else len(listed), unit="article", disable=None, file=sys.stderr,
+              leave=False) as bar:
+        articles, chunks = bot.reindex(progress=bar.update)
     print(f"re-indexed {articles} articles ({chunks} chunks) with embedder '{bot.embedder.name}'")
     return 0
 
 
-def _cmd_ask(bot: Assistant, args: argparse.Namespace) -> int:
-    answer = bot.ask(args.question, k=args.k)
+def _cmd_ask(bot: Assistant | AppClient, args: argparse.Namespace) -> int:
+    # The answer as the HTTP API returns it, whichever answered: one printer for both.
+    answer = bot.ask(args.question, k=args.k) if isinstance(bot, AppClient) else bot.ask(args.question, k=args.k).to_dict()
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
         return 0
-    if answer.notice:  # the quotes are tentative, in another language, or stand in for the LLM
-        print(answer.notice)
-    print(answer.text)
-    if answer.citations:
+    if answer.get("notice"):  # the quotes are tentative, in another language, or stand in for the LLM
+        print(answer["notice"])
+    print(answer["answer"])
+    if answer["citations"]:
         print()
-        for c in answer.citations:
-            page = f", page {c.page}" if c.page else ""
-            print(f"[{c.n}] {c.title}{page} (article {c.article_id}, chars {c.start}-{c.end}, score {c.score:.3f})")
+        for c in answer["citations"]:
+            page = f", page {c['page']}" if c.get("page") else ""
+            print(f"[{c['n']}] {c['title']}{page} (article {c['article_id']}, chars {c['start']}-{c['end']}, score {c['score']:.3f})")
     return 0
+
+
+def _ingest_through_app(app: AppClient, args: argparse.Namespace) -> int:
+    """Each file sent to the app (which keeps its own copy, under its data dir) and waited for."""
+    from ingest.errors import IngestError
+    from ingest.pipeline import IngestReport, iter_files
+
+    report, started = IngestReport(), time.monotonic()
+    for path in iter_files(args.paths, report):
+        report.files += 1
+        job = app.upload(path)
+        for cause in job.get("errors", []):
+            report.errors.append(IngestError(path, cause))
+        for key in ("articles", "written", "unchanged", "chunks"):
+            setattr(report, key, getattr(report, key) + int(job.get(key, 0)))
+        if not args.quiet:
+            print(f"{path}: {job.get('state')}, {job.get('written', 0)} new, {job.get('unchanged', 0)} unchanged", file=sys.stderr)
+    report.seconds = time.monotonic() - started
+    for err in report.errors:
+        print(f"error: {err}", file=sys.stderr)
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def _cmd_eval(bot: Assistant, args: argparse.Namespace) -> int:
@@ -152,15 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add files or folders (recursively) to the store")
     p.add_argument("paths", nargs="+", help=f"files or folders; types: {' '.join(supported_extensions())}")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_ingest)
+    p.set_defaults(func=_cmd_ingest, through_app=_ingest_through_app)
 
     p = sub.add_parser("list", help="list the articles in the store")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cmd_list)
+    p.set_defaults(func=_cmd_list, through_app=_cmd_list)
 
     p = sub.add_parser("remove", help="delete articles (and their chunks) by id")
     p.add_argument("ids", nargs="+")
-    p.set_defaults(func=_cmd_remove)
+    p.set_defaults(func=_cmd_remove, through_app=_cmd_remove)
 
     p = sub.add_parser("reindex", help="re-embed every article with the configured embedder")
     p.set_defaults(func=_cmd_reindex)
@@ -169,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--k", type=int, default=None, help="passages to retrieve")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cmd_ask)
+    p.set_defaults(func=_cmd_ask, through_app=_cmd_ask)
 
     p = sub.add_parser("eval", help="score retrieval and answers on a SQuAD v1.1 file, against baselines")
     p.add_argument("dataset")
@@ -222,12 +260,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    show_progress()
     try:
         flags = {variable: value for _, variable, _ in SERVE_FLAGS if (value := getattr(args, variable, None)) is not None}
+        settings = Settings.from_env_with(flags)
+        through_app = getattr(args, "through_app", None)
+        if through_app is not None and (url := running_app_url(settings)):
+            print(f"isnad: the app at {url} holds the store: going through its HTTP API", file=sys.stderr)
+            app = AppClient(url, settings)
+            try:
+                return through_app(app, args)
+            finally:
+                app.close()
+        if args.func is _cmd_list and not settings.chroma_host:
+            listed = read_catalog(settings.store.folder)  # no Chroma, no model: milliseconds
+            if listed is not None:
+                return _print_articles([a.__dict__ for a in listed], args)
         from qa import Assistant
 
-        bot = Assistant(Settings.from_env_with(flags))
-        return args.func(bot, args)
+        return args.func(Assistant(settings), args)
     except IsnadError as err:
         print(f"isnad: error: {err}", file=sys.stderr)
         return exit_code(err)

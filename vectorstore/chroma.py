@@ -25,6 +25,7 @@ from chromadb.errors import ChromaError, NotFoundError
 from ingest import Article, ArticleInfo, Passage
 
 from . import schema
+from .catalog import catalog_revision, write_catalog
 from .writing import IndexedArticle, write_records
 from .connection import EmbedderMismatch, StoreConfig, StoreError, StoreLocked, StoreUnavailable, guard, open_client
 from .journal import Journal
@@ -96,6 +97,8 @@ class ArticleStore:
             self.flags = StoreFlags(self.client, self.articles.name, config)
             if check_embedder:
                 self.check_embedder()
+            if not config.is_server and catalog_revision(config.folder) != self.flags.revision():
+                self._write_catalog()
         except BaseException:
             self.close()
             raise
@@ -174,7 +177,7 @@ class ArticleStore:
                     raise
                 except Exception as err:  # noqa: BLE001 - reported per article, the batch goes on
                     failures.append((item.article.id, err))
-        self.flags.bump_revision()
+        self.content_changed()
         return failures
 
     def _write_many(self, items: list[IndexedArticle]) -> None:
@@ -206,8 +209,18 @@ class ArticleStore:
             self.sentences.delete(where={"article_id": article_id})
             if exists:
                 self.articles.delete(ids=[article_id])
-            self.flags.bump_revision()
+            self.content_changed()
         return exists
+
+    def content_changed(self) -> None:
+        """Tell every process (their lexical indexes) that the content changed, and rewrite
+        the embedded store's article list (``vectorstore/catalog.py``)."""
+        self.flags.bump_revision()
+        if not self.config.is_server:
+            self._write_catalog()
+
+    def _write_catalog(self) -> None:
+        write_catalog(self.config.folder, self.flags.revision(), self.list_articles())
 
     # -- reading ------------------------------------------------------------------------------
     def list_articles(self) -> list[ArticleInfo]:

@@ -78,7 +78,7 @@ class Indexer:
             with guard(store.config):
                 store.journal.finish([article_id])
         if repaired:
-            store.flags.bump_revision()
+            store.content_changed()
         return repaired
 
     # -- re-embedding ---------------------------------------------------------------------------
@@ -104,7 +104,7 @@ class Indexer:
                 progress(1)
         if batch:
             self._write_checked(batch, "re-indexing")
-        self.store.flags.bump_revision()
+        self.store.content_changed()
         return len(ids), n_chunks
 
     def _write_checked(self, batch: list[tuple[Article, list[Chunk], str]], doing: str) -> None:

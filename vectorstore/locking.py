@@ -62,3 +62,19 @@ def release_writer_lock(key: str) -> None:
             del _WRITER_LOCKS[key]
             if entry[0] is not None:
                 os.close(entry[0])  # closing the descriptor releases the flock
+
+
+def held_elsewhere(folder: Path) -> bool:
+    """Whether another process holds the embedded store's lock right now (a probe: the lock
+    is taken and let go at once when free)."""
+    path = folder / "isnad.lock"
+    if fcntl is None or not path.exists() or str(folder.resolve()) in _WRITER_LOCKS:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also releases the probe's lock
+    return False
