@@ -3,6 +3,7 @@ against a live `isnad serve` on loopback, with host pages served from other loop
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import json
 import os
@@ -49,6 +50,9 @@ def host_pages(tmp_path_factory):
     other.shutdown()
 
 
+SERVE_LOGS: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, host_pages, e5):
     """`isnad serve` on a free port: the seed article, the fixtures, and an article full of markup."""
@@ -61,6 +65,7 @@ def live(tmp_path_factory, host_pages, e5):
     setup.ingest_text(XSS_ARTICLE, title='حديقة <b onmouseover="window.__pwned=1">الرباط</b>')
     setup.close()  # one process at a time on an embedded store: let the server have it
     with running_app(env, data / "serve.log") as url:
+        SERVE_LOGS[url] = data / "serve.log"
         yield url
 
 
@@ -122,6 +127,21 @@ def test_chat_page_cited_answer_and_highlighted_span(page, live):
     # Nothing the page needs comes from outside this machine.
     outside = [u for u in requests if not u.startswith((live, "data:", "blob:"))]
     assert outside == []
+
+
+def test_start_says_what_it_does_and_where_the_page_is(page, live):
+    """What `make run` prints while the app starts (the model is converted once per machine;
+    tests/test_e5_convert.py hears those lines), shown in docs/start.png."""
+    log = SERVE_LOGS[live].read_text(encoding="utf-8")
+    lines = [line for line in log.splitlines() if not line.startswith("INFO:     127.0.0.1")]
+    said = [line for line in lines if line.startswith("isnad: ")]
+    assert said[0].startswith("isnad: opening the store (embedded Chroma")
+    assert f"isnad: ready: open {live} in a browser (Ctrl+C stops the app)" in said
+    page.set_content('<pre style="background:#1e1e1e;color:#ddd;padding:16px;font:14px monospace;white-space:pre-wrap">'
+                     + html.escape("$ isnad serve\n" + "\n".join(lines))
+                     + "</pre>")
+    page.set_viewport_size({"width": 1000, "height": 260})
+    screenshot(page, "start.png")
 
 
 def test_english_message_reads_left_to_right(page, live):
@@ -278,7 +298,33 @@ def test_thumbs_up_is_stored_with_the_answer(browser, live):
     records = [json.loads(x) for x in httpx.get(f"{live}/api/feedback/export").text.splitlines()]
     mine = [r for r in records if r["question"] == "كم يوما يستمر مهرجان فاس؟"]
     assert mine[-1]["rating"] == "up" and "تسعة أيام" in mine[-1]["answer"] and mine[-1]["citations"]
+    # The Feedback tab's export downloads on the first click, with what was just given.
+    page.get_by_role("tab", name="Feedback").click()
+    with page.expect_download() as download:
+        page.locator("#isnad-export a").click()
+    assert download.value.suggested_filename == "isnad-feedback.jsonl"
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "كم يوما يستمر مهرجان فاس؟" in exported
     context.close()
+
+
+def test_scroll_arrow_leaves_the_bubbles_visible(page, live):
+    """Gradio's "to the latest message" arrow, shown while the reader is scrolled up as an
+    answer arrives, sits in a gutter: it covers no question or answer bubble."""
+    page.goto(live)
+    for question in ("كم يوما يستمر مهرجان فاس؟", "ما هي العناصر الأربعة التي يركز عليها المغرب لتعزيز القدرات المؤسسية؟",
+                     "كم تبلغ القدرة الإجمالية لمحطة نور في ورزازات؟"):
+        ask_on_page(page, question)
+        page.wait_for_function("() => !document.querySelector('#isnad-send').disabled")
+    ask_on_page(page, "Which regional programme did Morocco launch in 2022?")
+    log = "document.querySelector('#isnad-chat [role=log]')"
+    page.wait_for_function(f"() => {{ {log}.scrollTop = 0; return !!document.querySelector('#isnad-chat .scroll-down-button-container button'); }}")
+    page.evaluate(f"() => {{ {log}.scrollTop = {log}.scrollHeight / 3; }}")
+    covered = page.evaluate("""() => {
+        const r = document.querySelector('#isnad-chat .scroll-down-button-container button').getBoundingClientRect();
+        return [...document.querySelectorAll('#isnad-chat .message')].map(m => m.getBoundingClientRect())
+            .filter(m => m.right > r.left && m.left < r.right && m.bottom > r.top && m.top < r.bottom).length; }""")
+    assert covered == 0
 
 
 def test_readme_curl_examples_work(live, tmp_path):
@@ -312,6 +358,7 @@ def live_login(tmp_path_factory, host_pages):
     env = clean_env()
     env.update(ISNAD_DATA_DIR=str(data), ISNAD_ALLOWED_ORIGINS=allowed_origin, ISNAD_AUTH="amal:s3cret")
     with running_app(env, data / "serve.log") as url:
+        SERVE_LOGS[url] = data / "serve.log"
         yield url
 
 

@@ -5,7 +5,9 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from conftest import cli_env, running_app
 
@@ -16,10 +18,21 @@ def test_serve_answers_from_the_seed_article(tmp_path, settings):
         assert "ناصر بوريطة" in answer["answer"] and not answer["abstained"]
         assert answer["citations"][0]["title"].startswith("المغرب شريك موثوق للأمم المتحدة")
 
-        chat, sources, _ = Client(f"{base}/", verbose=False).predict("من ترأس الحوار الإستراتيجي؟", [], api_name="/ask_chat")
+        gradio = Client(f"{base}/", verbose=False)
+        chat, sources, _ = gradio.predict("من ترأس الحوار الإستراتيجي؟", [], api_name="/ask_chat")
         reply = chat[-1]["content"][0]["text"]
         assert "ناصر بوريطة" in reply and "isnad-cite" in reply
         assert "المغرب شريك موثوق للأمم المتحدة" in sources
+
+        # The stateless endpoint: /api/ask's JSON; the history sent is the whole conversation.
+        same = gradio.predict("من ترأس الحوار الإستراتيجي؟", [], api_name="/ask")
+        assert same == answer
+        follow = gradio.predict("ومن شارك في رئاسته؟", [["من ترأس الحوار الإستراتيجي؟", same["answer"]]], api_name="/ask")
+        assert "من ترأس الحوار الإستراتيجي؟" in follow["question_used"]
+        alone = gradio.predict("ومن شارك في رئاسته؟", [], api_name="/ask")
+        assert alone["question_used"] == "ومن شارك في رئاسته؟"  # nothing carried over from the call before
+        with pytest.raises(AppError, match="the question is empty"):
+            gradio.predict("   ", [], api_name="/ask")
 
         # `isnad bench load` against the same app: every request answered, and counted.
         load = subprocess.run([sys.executable, "-m", "ui.cli", "bench", "load", "--url", base, "--concurrency", "4",

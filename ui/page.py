@@ -14,7 +14,7 @@ from gradio.utils import get_upload_folder
 
 from ingest import supported_extensions
 from qa import Assistant
-from ingest.errors import IsnadError
+from ingest.errors import InvalidInput, IsnadError
 from qa.jobs import UploadJob, UploadJobs
 from qa.uploads import discard_upload
 
@@ -116,6 +116,18 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
             chat[-1] = {"role": "assistant", "content": question_html(str(err))}
             yield chat, turns, gr.skip(), gr.skip()
 
+    def ask(question: str, history: list[list[str]] | None = None, k: int | None = None) -> dict:
+        """Answer ``question`` with the ``(question, answer)`` turns of ``history`` before it; the
+        same JSON as ``POST /api/ask``. Nothing is kept between calls: the history sent is the
+        whole conversation."""
+        try:
+            if history is not None and not isinstance(history, list):
+                raise InvalidInput("history must be a list of [question, answer] pairs")
+            return bot.ask(question, history=[tuple(turn) if isinstance(turn, list) else turn for turn in history or []],
+                           k=k).to_dict()
+        except IsnadError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+
     def new_conversation():
         return [], [], sources_html([], article_text), ""
 
@@ -164,11 +176,6 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
             time.sleep(0.5)
             yield status_html(refused, queued), gr.skip(), gr.skip()
 
-    def export_feedback() -> str:
-        path = bot.settings.data_dir / "feedback-export.jsonl"
-        path.write_text(feedback.export(), encoding="utf-8")
-        return str(path)
-
     # No usage analytics: nothing leaves the machine. Files Gradio stored for a visitor that
     # were never handed to add_articles are deleted after a day (checked hourly).
     with gr.Blocks(title="isnad · إسناد", analytics_enabled=False, delete_cache=(3600, 86400)) as page:
@@ -203,7 +210,10 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
                 status = gr.HTML(elem_id="isnad-ingest-status")
             with gr.Tab("الملاحظات · Feedback", id="feedback"):
                 gr.Markdown("Thumbs up/down given on answers, as JSON lines.")
-                export = gr.DownloadButton("Export feedback (JSONL)", elem_id="isnad-export")
+                # A plain link to the API's export (behind the same login): fresh on every click,
+                # downloaded on the first one (a DownloadButton only had the file from the second).
+                gr.HTML('<a class="isnad-export" href="api/feedback/export" download="isnad-feedback.jsonl">'
+                        'تصدير الملاحظات · Export feedback (JSONL)</a>', elem_id="isnad-export")
 
         outputs = [chat, turns, sources, box]
         send.click(respond, [box, chat, turns], outputs, concurrency_limit=4, api_name="ask_chat")
@@ -212,7 +222,7 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
         chat.like(on_like, [turns], None, api_visibility="private")
         add.click(add_articles, [files, title, text], [status, files, text], api_name="add_articles",
                   show_progress="minimal")
-        export.click(export_feedback, None, export, api_visibility="private")
+        gr.api(ask, api_name="ask", concurrency_limit=4)
     uploads = GradioUploads(page)
     return page
 

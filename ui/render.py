@@ -147,4 +147,10 @@ mark.isnad-quote { background: #fde68a; color: inherit; padding: 1px 0; }
 .isnad-notice { margin: 0 0 0.4em; font-style: italic; opacity: 0.8; unicode-bidi: plaintext; }
 .isnad-more { margin-top: 0.5em; padding-top: 0.4em; border-top: 1px solid rgba(127, 127, 127, 0.3); font-size: 0.95em; }
 .isnad-more-label { display: block; font-size: 0.85em; opacity: 0.7; margin-bottom: 0.2em; }
+.isnad-export { display: inline-block; padding: 0.5em 1em; border-radius: 8px; text-decoration: none;
+                background: var(--button-primary-background-fill); color: var(--button-primary-text-color); }
+/* Gradio's "scroll to the latest message" arrow floats over the middle of the log, on top of
+   the bubbles; it goes to a corner, in a gutter the messages leave free. */
+#isnad-chat .scroll-down-button-container { left: auto; right: 6px; bottom: 6px; transform: none; }
+#isnad-chat [role=log] { padding-right: 44px; }
 """
