@@ -1,15 +1,20 @@
 """`isnad serve` (what `make run` starts) over a fresh store: seeded, and answering from the seed
 through the REST API and through Gradio's own client API."""
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
+import gradio_client
 import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from conftest import cli_env, running_app
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_serve_answers_from_the_seed_article(tmp_path, settings):
@@ -33,6 +38,10 @@ def test_serve_answers_from_the_seed_article(tmp_path, settings):
         assert alone["question_used"] == "ومن شارك في رئاسته؟"  # nothing carried over from the call before
         with pytest.raises(AppError, match="the question is empty"):
             gradio.predict("   ", [], api_name="/ask")
+        # ... and the README's line for it, as printed (with this app's address).
+        (line,) = re.findall(r"`(gradio_client\.Client\(.*?api_name=\"/ask\"\))`", README.read_text(encoding="utf-8"))
+        printed = eval(line.replace("http://127.0.0.1:7860/", f"{base}/"), {"gradio_client": gradio_client})  # noqa: S307
+        assert printed["status"] == "answered" and printed["citations"]
 
         # `isnad bench load` against the same app: every request answered, and counted.
         load = subprocess.run([sys.executable, "-m", "ui.cli", "bench", "load", "--url", base, "--concurrency", "4",
