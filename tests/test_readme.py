@@ -107,3 +107,35 @@ def test_cli_lines_run_as_printed_against_the_store_make_run_serves(tmp_path):
         out = run_line(line, work, env, port, "")
         assert out.returncode == 0 and "HTTP API" not in out.stderr, f"{line}\n{out.stderr}"
     assert "Port report" not in run_line("isnad list", work, env, port, "").stdout  # removed through the app
+
+
+def test_eval_and_calibrate_lines_run_as_printed(tmp_path):
+    """The README's `isnad eval` and `isnad calibrate` lines, as printed, from a folder beside
+    which `../shared/data` holds small slices under the shared sets' names (the first three XQuAD
+    articles, the ARCD slice as ARCD's halves and as AAQAD's file): the commands are the README's,
+    the data a clone carries. `--write` goes to ISNAD_CALIBRATION, not the bundled file."""
+    from conftest import DATA
+
+    shared = tmp_path / "shared" / "data"
+    for lang in ("ar", "en"):
+        data = json.loads((DATA / f"xquad/xquad.{lang}.json").read_text(encoding="utf-8"))
+        data["data"] = data["data"][:3]
+        (shared / "xquad").mkdir(parents=True, exist_ok=True)
+        (shared / "xquad" / f"xquad.{lang}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    for name in ("arcd/arcd.json", "arcd/arcd-train.json", "arcd/arcd-test.json", "aaqad/AAQAD-v1.0_0.json"):
+        (shared / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(DATA / "arcd/arcd.json", shared / name)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = clean_env()
+    env.update(XDG_DATA_HOME=str(tmp_path / "xdg"), PATH=f"{ROOT / '.venv' / 'bin'}:{Path(sys.executable).parent}:{env['PATH']}",
+               HF_HUB_OFFLINE="1")
+    lines = [line for line in shell_lines(("isnad eval", "isnad calibrate")) if "../shared" in line]
+    assert len(lines) == 4
+    for line in lines:
+        writes = {"ISNAD_CALIBRATION": str(tmp_path / "calibration.json")} if "--write" in line else {}
+        out = run_line(line, work, {**env, **writes}, 0, "")
+        assert out.returncode == 0, f"{line}\n{out.stderr[-2000:]}"
+        if "--json" in line:
+            assert json.loads(out.stdout)["questions"] == 126
+    assert json.loads((tmp_path / "calibration.json").read_text(encoding="utf-8"))["ranker"]["features"]
