@@ -75,7 +75,7 @@ def test_cli_lines_run_as_printed_against_the_store_make_run_serves(tmp_path):
     port = free_port()
     with open(tmp_path / "make-run.log", "wb") as log:
         app = subprocess.Popen(["make", "--no-print-directory", "-C", str(ROOT), "run", f"VENV={Path(sys.executable).parent.parent}"],
-                               env={**env, "ISNAD_PORT": str(port)}, stdout=log, stderr=subprocess.STDOUT)
+                               env={**env, "ISNAD_PORT": str(port), "ISNAD_MAX_FILE_MB": "1"}, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, timeout=300, proc=app)
         (first,) = shell_lines((".venv/bin/isnad",))  # run from the checkout, as printed
@@ -99,6 +99,11 @@ def test_cli_lines_run_as_printed_against_the_store_make_run_serves(tmp_path):
                 assert len(listed) == 6  # the seed, the md, the html, the pdf, the two jsonl records
             if "--json" in line:
                 assert json.loads(out.stdout)["status"] in ("answered", "tentative")
+        # A file the app refuses (over its ISNAD_MAX_FILE_MB) is one error line; the rest still go.
+        (work / "big.txt").write_text("عنوان\n" + "نص " * 400_000, encoding="utf-8")
+        out = run_line("isnad ingest big.txt articles/", work, env, port, "")
+        assert out.returncode == 1 and "error: big.txt:" in out.stderr and "upload limit" in out.stderr, out.stderr
+        assert "1 articles (0 new or changed, 1 unchanged)" in out.stdout, out.stdout
     finally:
         stop(app)
     assert "ready: open http://127.0.0.1:" in (tmp_path / "make-run.log").read_text(encoding="utf-8")

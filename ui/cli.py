@@ -21,7 +21,7 @@ from qa.settings import Settings
 from vectorstore.catalog import read_catalog
 
 from .errors import exit_code
-from .running_app import AppClient, running_app_url
+from .running_app import AppClient, AppRefused, running_app_url
 
 if TYPE_CHECKING:  # imported when a command needs it: `isnad --help` loads no model or store code
     from qa import Assistant
@@ -100,7 +100,11 @@ def _ingest_through_app(app: AppClient, args: argparse.Namespace) -> int:
     report, started = IngestReport(), time.monotonic()
     for path in iter_files(args.paths, report):
         report.files += 1
-        job = app.upload(path)
+        try:
+            job = app.upload(path)
+        except AppRefused as err:  # this file refused (too large, say): the others still go
+            report.errors.append(IngestError(path, str(err)))
+            continue
         for cause in job.get("errors", []):
             report.errors.append(IngestError(path, cause))
         for key in ("articles", "written", "unchanged", "chunks"):
