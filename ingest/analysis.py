@@ -18,6 +18,12 @@ from .normalize import normalize_arabic
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 
+
+def is_arabic(text: str) -> bool:
+    """Whether ``text`` holds an Arabic-script letter (what tells the two scripts' terms,
+    stemmers and script relations apart)."""
+    return bool(_ARABIC.search(text))
+
 # Function words that carry no topic. Kept short on purpose: over-eager lists hurt recall
 # on questions ("من" is "who" as well as "from"; question words are dropped by the caller).
 ARABIC_STOPWORDS = frozenset(
@@ -55,7 +61,7 @@ def _stemmers() -> tuple[snowballstemmer.stemmer, snowballstemmer.stemmer]:
 @lru_cache(maxsize=200_000)
 def stem(token: str) -> str:
     arabic, english = _stemmers()
-    if _ARABIC.search(token):
+    if is_arabic(token):
         # Snowball leaves the conjunction on و/ف + ال words (والمغرب); drop it first.
         if token[:1] in ("\u0648", "\u0641") and token[1:3] == "\u0627\u0644" and len(token) >= 6:
             token = token[1:]

@@ -14,6 +14,9 @@ import unicodedata
 _TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
 _TATWEEL = "\u0640"
 
+# Arabic-Indic and Persian (extended) digits to ASCII: what matching, and number checks, compare.
+ASCII_DIGITS = {**{chr(0x0660 + d): str(d) for d in range(10)}, **{chr(0x06F0 + d): str(d) for d in range(10)}}
+
 _CHAR_MAP = str.maketrans(
     {
         "\u0623": "\u0627",  # أ -> ا
@@ -24,8 +27,7 @@ _CHAR_MAP = str.maketrans(
         "\u0673": "\u0627",
         "\u0649": "\u064a",  # ى -> ي
         _TATWEEL: None,
-        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
-        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian (extended) digits
+        **ASCII_DIGITS,
     }
 )
 

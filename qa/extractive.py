@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.analysis import terms
+from ingest.analysis import is_arabic, terms
 from ingest.chunking import split_clauses
 from vectorstore import Passage
 
@@ -41,7 +41,6 @@ from .language import abstain_message, cross_language_notice, tentative_notice
 __all__ = ["CLAUSE_FEATURES", "EVIDENCE_FEATURES", "SENTENCE_FEATURES", "Calibration", "ExtractiveAnswerer", "Sentence",
            "clause_features", "sentences_of"]
 
-_ARABIC = re.compile(r"[\u0600-\u06ff]")
 _DIGIT = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
 # Questions whose answer is a number or a date, in Arabic, English and French.
 _NUMBER_QUESTION = re.compile(
@@ -79,10 +78,6 @@ class Scored:
     floor: float = -math.inf
 
 
-def _is_arabic(text: str) -> bool:
-    return bool(_ARABIC.search(text))
-
-
 def _has_number(text: str) -> bool:
     return bool(_DIGIT.search(text) or _YEAR_WORD.search(text))
 
@@ -111,9 +106,9 @@ class ExtractiveAnswerer:
         sentences = sentences_of(passages)
         if not sentences:
             return Scored([])
-        question_arabic = _is_arabic(question)
+        question_arabic = is_arabic(question)
         for s in sentences:
-            s.same_script = _is_arabic(s.text) == question_arabic
+            s.same_script = is_arabic(s.text) == question_arabic
         q_terms = set(terms(question))
         sentence_terms, weight = self._coverage(q_terms, sentences)
         self._sentence_features(question, q_terms, sentences, sentence_terms, passages, weight)
@@ -284,7 +279,7 @@ class ExtractiveAnswerer:
             citations[n].quotes.append((passages[s.passage].start + s.start, passages[s.passage].start + s.end))
             parts.append(f"{' '.join(s.text.split())} [{n}]")
         notices = [tentative_notice(asked) if status == TENTATIVE else None]
-        if not _is_arabic(asked) and any(_is_arabic(s.text) for s in chosen):
+        if not is_arabic(asked) and any(is_arabic(s.text) for s in chosen):
             notices.append(cross_language_notice(asked))
         return Answer(" ".join(parts), list(citations.values()), abstained=False, question_used=question,
                       segments=parts, lead=parts[0], notice=" ".join(filter(None, notices)) or None, status=status)
@@ -319,7 +314,7 @@ def clause_features(question: str, text: str, clauses: list[tuple[int, int]], q_
         piece = text[s:e]
         has_number = _has_number(piece)
         new_terms = ct - q_terms
-        named = bool(new_terms) and (bool(_CAPITALISED.search(piece)) or _is_arabic(piece))
+        named = bool(new_terms) and (bool(_CAPITALISED.search(piece)) or is_arabic(piece))
         rows.append([
             cover[i],
             max([cover[j] for j in (i - 1, i + 1) if 0 <= j < len(clauses)], default=0.0),

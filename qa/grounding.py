@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.analysis import is_arabic
 from ingest.chunking import split_sentences
+from ingest.normalize import ASCII_DIGITS
 from vectorstore import Passage
 
 from .citations import MARKER, cited_numbers
@@ -28,9 +30,8 @@ from .citations import MARKER, cited_numbers
 # English answer quoting Arabic text: similarities run lower); each accepts about 95% of true
 # claims (BENCHMARKS.md, "Checking LLM answers").
 SUPPORT_SIMILARITY = {"same": 0.83, "cross": 0.77}
-_ARABIC = re.compile(r"[\u0600-\u06ff]")
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_DIGITS = str.maketrans(ASCII_DIGITS)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z\u00c0-\u024f'-]+")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -92,7 +93,7 @@ def check_sentences(text: str, passages: list[Passage], similarity: Similarity) 
         latin_sources = " ".join(t for t in texts if _LATIN.search(t)).lower()
         missing_names = {n for n in _names(claims[i]) if latin_sources and n not in latin_sources}
         best = max(float(sims[row_of[i], n - 1]) for n in s.cited)
-        relation = "same" if bool(_ARABIC.search(claims[i])) == bool(_ARABIC.search(" ".join(texts))) else "cross"
+        relation = "same" if is_arabic(claims[i]) == is_arabic(" ".join(texts)) else "cross"
         if missing_numbers:
             s.problem = f"the cited passages do not give {', '.join(sorted(missing_numbers))}"
         elif missing_names:

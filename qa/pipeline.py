@@ -298,11 +298,7 @@ class Pipeline:
             if not s.stands:
                 log.info("LLM sentence left out (%s): %s", s.problem, s.text[:200])
         if not standing:
-            extractive = self.parts.extractive.answer(query, passages, asked)
-            extractive.fallback = True
-            kind = "llm_unsupported_declined" if extractive.abstained else "llm_unsupported"
-            extractive.notice = "\n".join(filter(None, [message(kind, asked or query), extractive.notice]))
-            return extractive
+            return self.extractive_instead("llm_unsupported", query, passages, asked)
         if len(standing) == len(sentences):
             answer.lead = standing[0].text
             return answer
@@ -323,9 +319,14 @@ class Pipeline:
         marked as such (a decline says only why the LLM did not answer: "the articles don't
         say" already says there is nothing to quote)."""
         log.warning("%s; answering extractively", err)
+        return self.extractive_instead("llm_truncated" if isinstance(err, LLMTruncated) else "llm_fallback",
+                                       query, passages, asked)
+
+    def extractive_instead(self, kind: str, query: str, passages: list[Passage], asked: str | None) -> Answer:
+        """The extractive answer standing in for the LLM's, marked ``fallback``, its notice the
+        message of ``kind`` (its ``_declined`` form when the extractive answer declines too)."""
         answer = self.parts.extractive.answer(query, passages, asked)
         answer.fallback = True
-        kind = "llm_truncated" if isinstance(err, LLMTruncated) else "llm_fallback"
         if answer.abstained:
             kind += "_declined"
         answer.notice = "\n".join(filter(None, [message(kind, asked or query), answer.notice]))

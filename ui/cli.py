@@ -10,11 +10,10 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from ingest.errors import IsnadError
-from ingest.pipeline import supported_extensions
+from ingest.pipeline import IngestReport, supported_extensions
 from ingest.progress import show_progress
 from qa.answer_models import DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN
 from qa.settings import Settings
@@ -28,7 +27,10 @@ if TYPE_CHECKING:  # imported when a command needs it: `isnad --help` loads no m
 
 
 def _cmd_ingest(bot: Assistant, args: argparse.Namespace) -> int:
-    report = bot.ingest(args.paths, progress=None if not args.quiet else False)
+    return _print_report(bot.ingest(args.paths, progress=None if not args.quiet else False))
+
+
+def _print_report(report: IngestReport) -> int:
     for err in report.errors:
         print(f"error: {err}", file=sys.stderr)
     print(report.summary())
@@ -95,7 +97,7 @@ def _cmd_ask(bot: Assistant | AppClient, args: argparse.Namespace) -> int:
 def _ingest_through_app(app: AppClient, args: argparse.Namespace) -> int:
     """Each file sent to the app (which keeps its own copy, under its data dir) and waited for."""
     from ingest.errors import IngestError
-    from ingest.pipeline import IngestReport, iter_files
+    from ingest.pipeline import iter_files
 
     report, started = IngestReport(), time.monotonic()
     for path in iter_files(args.paths, report):
@@ -112,10 +114,7 @@ def _ingest_through_app(app: AppClient, args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"{path}: {job.get('state')}, {job.get('written', 0)} new, {job.get('unchanged', 0)} unchanged", file=sys.stderr)
     report.seconds = time.monotonic() - started
-    for err in report.errors:
-        print(f"error: {err}", file=sys.stderr)
-    print(report.summary())
-    return 0 if report.ok else 1
+    return _print_report(report)
 
 
 def _cmd_eval(bot: Assistant, args: argparse.Namespace) -> int:

@@ -69,9 +69,11 @@ class StoreFlags:
         """A token that changes whenever any process changes the store's content."""
         return str(self._read().get("revision", ""))
 
-    def bump_revision(self) -> None:
-        """Tell every process (their lexical indexes) that the content changed."""
-        self._update(revision=uuid.uuid4().hex)
+    def bump_revision(self) -> str:
+        """Tell every process (their lexical indexes) that the content changed; the new token."""
+        revision = uuid.uuid4().hex
+        self._update(revision=revision)
+        return revision
 
 
 class ArticleStore:
@@ -97,8 +99,8 @@ class ArticleStore:
             self.flags = StoreFlags(self.client, self.articles.name, config)
             if check_embedder:
                 self.check_embedder()
-            if not config.is_server and catalog_revision(config.folder) != self.flags.revision():
-                self._write_catalog()
+            if not config.is_server and catalog_revision(config.folder) != (revision := self.flags.revision()):
+                self._write_catalog(revision)
         except BaseException:
             self.close()
             raise
@@ -215,12 +217,12 @@ class ArticleStore:
     def content_changed(self) -> None:
         """Tell every process (their lexical indexes) that the content changed, and rewrite
         the embedded store's article list (``vectorstore/catalog.py``)."""
-        self.flags.bump_revision()
+        revision = self.flags.bump_revision()
         if not self.config.is_server:
-            self._write_catalog()
+            self._write_catalog(revision)
 
-    def _write_catalog(self) -> None:
-        write_catalog(self.config.folder, self.flags.revision(), self.list_articles())
+    def _write_catalog(self, revision: str) -> None:
+        write_catalog(self.config.folder, revision, self.list_articles())
 
     # -- reading ------------------------------------------------------------------------------
     def list_articles(self) -> list[ArticleInfo]:
