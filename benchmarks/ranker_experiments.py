@@ -4,10 +4,16 @@ starts from the figures and not from scratch.
 
     python benchmarks/ranker_experiments.py features     # extra sentence features, one family at a time
     python benchmarks/ranker_experiments.py compose      # more supporting sentences under a length budget
+    python benchmarks/ranker_experiments.py signals      # other models and other signals from the embedder
 
 ``features`` adds each family to the ranker's 20 features and refits; ``compose`` keeps the
 shipped ranker and lets the answer take sentences within a wider margin of the lead, while
-its length stays under a budget. Neither is in the product: see BENCHMARKS.md for why.
+its length stays under a budget; ``signals`` tries what is left without a trained reader: a
+non-linear ranker (gradient-boosted trees, scikit-learn, installed with sentence-transformers),
+the embedder's vectors themselves as features (question × sentence, elementwise), the question
+also embedded as a passage (how far a sentence merely restates the question), a baseline for
+one-article stores from bundled reference sentences, and the best any clause could do for the
+bold part. None is in the product: see BENCHMARKS.md for why.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from collections import Counter
 import numpy as np
 
 import answer_states as states  # noqa: E402 - the sibling benchmark, on sys.path as this script's folder
+import ranker_signals  # noqa: E402 - the sibling module, likewise
 import qa.answer_models as answer_models
 import qa.calibrate as calibrate
 from ingest.analysis import terms
@@ -114,8 +121,10 @@ def report(label: str, data: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=("features", "compose"))
+    parser.add_argument("what", choices=("features", "compose", "signals"))
     args = parser.parse_args()
+    if args.what == "signals":
+        return ranker_signals.main()
     data = {name: states.retrieved(name, Settings.from_env(), False) for name in states.SETS}
     print(f"| variant | {' | '.join(JUDGED)} (contains gold / lead / median chars) |")
     print(f"|---|{'---|' * len(JUDGED)}")
