@@ -21,7 +21,7 @@ from ingest.analysis import terms
 from ingest.chunking import split_clauses, split_sentences
 from qa.answer_models import SENTENCE_FEATURES, LinearModel
 from qa.calibrate import threshold_for
-from qa.extractive import ExtractiveAnswerer, clause_features, sentences_of
+from qa.extractive import ExtractiveAnswerer, sentences_of
 from qa.settings import Settings
 from qa.squad import contains_answer
 
