@@ -1,6 +1,6 @@
 """The extractive answer as a reader meets it, judged on sets its models were not fitted on.
 
-    python benchmarks/answer_states.py [--fresh] [--margins 0.5,1,1.5,2]
+    python benchmarks/answer_states.py [--fresh] [--margins 0.5,1,1.5,2] [--completion-margins 1,2,3]
 
 Every set's questions are retrieved once, as the pipeline retrieves them (from the whole set,
 and with the question's own article removed: the wrong-article case), and kept in a cache
@@ -32,7 +32,7 @@ from pathlib import Path
 
 
 from qa.answer_models import Calibration
-from qa.calibrate import DEFAULT_SUPPORT_MARGIN, Retrieved, Samples, fit, retrieve_set, samples_of
+from qa.calibrate import DEFAULT_COMPLETION_MARGIN, DEFAULT_SUPPORT_MARGIN, Retrieved, Samples, fit, retrieve_set, samples_of
 from qa.extractive import ExtractiveAnswerer
 from qa.settings import Settings
 from qa.squad import answer_holds_gold, contains_answer, load_squad
@@ -101,14 +101,15 @@ def seed_retrieved(settings: Settings) -> list[Retrieved]:
                         progress=_progress("seed"))
 
 
-def fitted(names, data, *, only_articles=None, margin=DEFAULT_SUPPORT_MARGIN) -> Calibration:
+def fitted(names, data, *, only_articles=None, margin=DEFAULT_SUPPORT_MARGIN,
+           completion=DEFAULT_COMPLETION_MARGIN) -> Calibration:
     samples = Samples()
     for name in names:
         rows = data[name]
         if only_articles is not None and SETS[name][0] == "cross":
             rows = [r for r in rows if only_articles(r.question)]
         samples.extend(samples_of(rows, SETS[name][0]))
-    return Calibration.from_dict(fit(samples, support_margin=margin))
+    return Calibration.from_dict(fit(samples, support_margin=margin, completion_margin=completion))
 
 
 def judge(rows: list[Retrieved], calibration: Calibration) -> dict:
@@ -155,34 +156,38 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fresh", action="store_true", help="retrieve again instead of reading the cache")
     parser.add_argument("--margins", default=None, help="support margins to compare, e.g. 0.5,1,2")
+    parser.add_argument("--completion-margins", default=None,
+                        help="completion margins to compare, e.g. 1,2,3 (one no wider than the support margin: none)")
     args = parser.parse_args()
     settings = Settings.from_env()
     data = {name: retrieved(name, settings, args.fresh) for name in [*SETS, "seed"]}
-    margins = [float(m) for m in args.margins.split(",")] if args.margins else [DEFAULT_SUPPORT_MARGIN]
+    supports = [float(m) for m in args.margins.split(",")] if args.margins else [DEFAULT_SUPPORT_MARGIN]
+    completions = ([float(m) for m in args.completion_margins.split(",")] if args.completion_margins
+                   else [DEFAULT_COMPLETION_MARGIN])
+    compared = bool(args.margins or args.completion_margins)
     print("| held-out set | fitted on | answerable | answered | tentative | not found | wrong-article answered | "
           "contains gold | lead | bold | median chars |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for margin in margins:
+    for margin, completion in [(m, c) for m in supports for c in completions]:
+        label = f" (margins {margin:g} / {completion:g})" if compared else ""
         for name, trainers in TRAINED_ON.items():
-            result = judge(data[name], fitted(trainers, data, margin=margin))
-            print(ROW.format(set=name, fit=" + ".join(trainers) + (f" (margin {margin})" if args.margins else ""),
-                             **result), flush=True)
+            result = judge(data[name], fitted(trainers, data, margin=margin, completion=completion))
+            print(ROW.format(set=name, fit=" + ".join(trainers) + label, **result), flush=True)
         # en→ar, two folds by article.
         rows = data["XQuAD en→ar"]
         titles = sorted({r.question.doc_title for r in rows})
         half = set(titles[: len(titles) // 2])
         results = []
         for fold in (half, set(titles) - half):
-            calibration = fitted(("ARCD-train", "AAQAD", "XQuAD en→ar"), data, margin=margin,
+            calibration = fitted(("ARCD-train", "AAQAD", "XQuAD en→ar"), data, margin=margin, completion=completion,
                                  only_articles=lambda q, fold=fold: q.doc_title not in fold)
             results.append((judge([r for r in rows if r.question.doc_title in fold], calibration),
                             sum(r.question.doc_title in fold for r in rows)))
         total = sum(n for _, n in results)
         merged = {k: sum(res[k] * n for res, n in results) / total for k in results[0][0]}
         merged.update(questions=total, answerable=sum(res["answerable"] for res, _ in results))
-        print(ROW.format(set="XQuAD en→ar", fit="other half of its articles (+ ARCD-train + AAQAD)"
-                         + (f" (margin {margin})" if args.margins else ""), **merged), flush=True)
-
+        print(ROW.format(set="XQuAD en→ar", fit="other half of its articles (+ ARCD-train + AAQAD)" + label, **merged),
+              flush=True)
 
 if __name__ == "__main__":
     main()

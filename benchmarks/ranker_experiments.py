@@ -128,7 +128,7 @@ def main() -> None:
     data = {name: states.retrieved(name, Settings.from_env(), False) for name in states.SETS}
     print(f"| variant | {' | '.join(JUDGED)} (contains gold / lead / median chars) |")
     print(f"|---|{'---|' * len(JUDGED)}")
-    report("shipped: 20 features, margin 1, at most 3 sentences", data)
+    report("shipped: 20 features, margins 1 (support) and 3 (completion), at most 3 sentences", data)
     if args.what == "features":
         base = answer_models.SENTENCE_FEATURES
         for label, names in FAMILIES.items():

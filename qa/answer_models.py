@@ -52,6 +52,10 @@ RELATIONS = ("same", "cross")
 # both chosen on sets not used for fitting (BENCHMARKS.md). `isnad calibrate` takes others.
 DEFAULT_FLOOR_RATE = 0.998
 DEFAULT_SUPPORT_MARGIN = 1.0
+# How far below the lead a sentence may score and still be quoted when it holds question terms
+# that no sentence quoted before it holds (the lead names the dialogue, this sentence who chaired
+# it); chosen on sets not used for fitting, like the support margin.
+DEFAULT_COMPLETION_MARGIN = 3.0
 CLAUSE_FEATURES = (
     "coverage",  # IDF-weighted share of the question's terms in the clause
     "neighbour_coverage",  # ... in the clauses next to it
@@ -186,8 +190,9 @@ class Calibration:
     """The fitted models and the thresholds they are read with.
 
     - ``ranker``: scores every sentence (``SENTENCE_FEATURES``); the best is the lead;
-    - ``support_margin``: a further sentence is quoted only when its ranker logit is within this
-      of the lead's;
+    - ``support_margin``: a further sentence is quoted when its ranker logit is within this of
+      the lead's; ``completion_margin``: or within this, when it holds question terms the
+      sentences quoted before it lack;
     - ``clause``: scores the clauses of the lead (``CLAUSE_FEATURES``); the best is set in bold;
     - per script relation (``"same"``, ``"cross"``, each also ``"<relation>/no-baseline"``
       for stores too small for baselines) an evidence model, the least logit to answer
@@ -201,6 +206,7 @@ class Calibration:
     floors: dict[str, float]
     clause: LinearModel
     support_margin: float
+    completion_margin: float = DEFAULT_COMPLETION_MARGIN
 
     @classmethod
     def bundled(cls) -> Calibration:
@@ -218,7 +224,9 @@ class Calibration:
                     thresholds[key] = float(entry["threshold"])
                     floors[key] = float(entry["floor"])
             return cls(LinearModel.from_dict(data["ranker"], SENTENCE_FEATURES), evidence, thresholds, floors,
-                       LinearModel.from_dict(data["clause"], CLAUSE_FEATURES), float(data["support_margin"]))
+                       LinearModel.from_dict(data["clause"], CLAUSE_FEATURES), float(data["support_margin"]),
+                       # (a file written before it existed reads with the default: no model depends on it)
+                       float(data.get("completion_margin", DEFAULT_COMPLETION_MARGIN)))
         except KeyError as err:
             raise ValueError(f"calibration file lacks {err}: run `isnad calibrate --write`") from None
 

@@ -36,7 +36,7 @@ from ingest.chunking import split_clauses
 from .eval import dataset_assistant
 from .pipeline import Trace
 from .question import Question as Asked
-from .answer_models import (CLAUSE_FEATURES, DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN, EVIDENCE_FEATURES, EVIDENCE_FEATURES_WITHOUT_BASELINE, RELATIONS,
+from .answer_models import (CLAUSE_FEATURES, DEFAULT_COMPLETION_MARGIN, DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN, EVIDENCE_FEATURES, EVIDENCE_FEATURES_WITHOUT_BASELINE, RELATIONS,
                             SENTENCE_FEATURES, LinearModel)
 from .extractive import ExtractiveAnswerer, clause_features
 from .settings import Settings
@@ -233,7 +233,8 @@ def threshold_for(positives, negatives, answer_rate: float = DEFAULT_ANSWER_RATE
 
 
 def fit(samples: Samples, answer_rate: float = DEFAULT_ANSWER_RATE, max_wrong: float = DEFAULT_MAX_WRONG,
-        floor_rate: float = DEFAULT_FLOOR_RATE, support_margin: float = DEFAULT_SUPPORT_MARGIN) -> dict:
+        floor_rate: float = DEFAULT_FLOOR_RATE, support_margin: float = DEFAULT_SUPPORT_MARGIN,
+        completion_margin: float = DEFAULT_COMPLETION_MARGIN) -> dict:
     if not samples.sentences or len(set(samples.labels)) < 2:
         raise ValueError("calibration needs answerable questions whose passages hold the answer")
     if len(set(samples.clause_labels)) < 2:
@@ -259,6 +260,7 @@ def fit(samples: Samples, answer_rate: float = DEFAULT_ANSWER_RATE, max_wrong: f
             "clause": {**clause.to_dict(), "clauses": len(samples.clause_labels),
                        "holding_answer": int(sum(samples.clause_labels))},
             "support_margin": support_margin,
+            "completion_margin": completion_margin,
             "evidence": evidence, "skipped_wrong_articles_holding_answer": samples.skipped_holding_answer}
 
 
@@ -266,7 +268,7 @@ def calibrate(same_script_sets: list[str], cross_script_sets: list[str], *, sett
               embedder: IsnadEmbeddings | None = None, limit: int | None = None,
               answer_rate: float = DEFAULT_ANSWER_RATE, max_wrong: float = DEFAULT_MAX_WRONG,
               floor_rate: float = DEFAULT_FLOOR_RATE, support_margin: float = DEFAULT_SUPPORT_MARGIN,
-              progress=None) -> dict:
+              completion_margin: float = DEFAULT_COMPLETION_MARGIN, progress=None) -> dict:
     """Each set is ``context.json`` or ``context.json:questions.json`` (parallel questions).
     Every set feeds the ranker; the same-script sets feed the 'same' evidence model and the
     cross-script sets the 'cross' one."""
@@ -277,7 +279,7 @@ def calibrate(same_script_sets: list[str], cross_script_sets: list[str], *, sett
             context, _, questions = spec.partition(":")
             samples.extend(collect(context, questions or None, relation=relation, settings=settings,
                                    embedder=embedder, limit=limit, progress=progress))
-    result = fit(samples, answer_rate, max_wrong, floor_rate, support_margin)
+    result = fit(samples, answer_rate, max_wrong, floor_rate, support_margin, completion_margin)
     result.update({
         "answer_rate": answer_rate,
         "max_wrong": max_wrong,

@@ -8,8 +8,9 @@ fitted on and how they do on sets they were not: BENCHMARKS.md):
 - the *sentence ranker* scores every sentence of the passages (``SENTENCE_FEATURES``: its
   similarity to the question and how that compares with the others, the IDF-weighted share of
   the question's terms in it and around it, its passage's rank, a number for a how-many/when
-  question, ...). The best is the *lead*; at most two more follow, only those scoring close to
-  it, from the lead's article first;
+  question, ...). The best is the *lead*; at most two more follow, from the lead's article
+  first: those scoring close to it, and, a little further, those holding question terms the
+  lead lacks;
 - the *clause model* picks the clause of the lead to set in bold (``CLAUSE_FEATURES``);
 - the *evidence model* scores the passages as a whole (``EVIDENCE_FEATURES``: best sentence and
   passage similarity, best term coverage, how far they stand above the question's baseline in
@@ -63,6 +64,7 @@ class Sentence:
     similarity: float = 0.0
     coverage: float = 0.0
     window_coverage: float = 0.0
+    question_terms: frozenset[str] = frozenset()  # the question's terms it holds (same script only)
     features: np.ndarray | None = None
     score: float = 0.0
 
@@ -141,7 +143,8 @@ class ExtractiveAnswerer:
             for j in (i - 1, i + 1):
                 if 0 <= j < n and sentences[j].passage == s.passage:
                     window |= sentence_terms[j]
-            s.coverage = sum(weight[t] for t in q_terms & st)
+            s.question_terms = frozenset(q_terms & st)
+            s.coverage = sum(weight[t] for t in s.question_terms)
             s.window_coverage = sum(weight[t] for t in q_terms & window)
         return sentence_terms, weight
 
@@ -245,22 +248,29 @@ class ExtractiveAnswerer:
         return max(sentences, key=lambda s: s.score)
 
     def choose(self, sentences: list[Sentence], passages: list[Passage]) -> list[Sentence]:
-        """The lead, then at most ``max_sentences - 1`` sentences whose score is within the
-        calibrated margin of the lead's, those of the lead's article first; never every
-        sentence of the passages they come from (an answer stays shorter than what it quotes)."""
+        """The lead, then at most ``max_sentences - 1`` supporting sentences, those of the
+        lead's article first: a sentence scoring within the support margin of the lead, or
+        within the wider completion margin when it holds question terms that no sentence chosen
+        before it holds (the part of the question the lead leaves out). Never every sentence of
+        the passages they come from (an answer stays shorter than what it quotes)."""
         lead = self.lead(sentences)
-        margin = self.calibration.support_margin
-        close = [s for s in sentences if s is not lead and s.score >= lead.score - margin]
-        close.sort(key=lambda s: (passages[s.passage].article_id != passages[lead.passage].article_id, -s.score))
+        support, completion = self.calibration.support_margin, self.calibration.completion_margin
+        reach = lead.score - max(support, completion)
+        candidates = [s for s in sentences if s is not lead and s.score >= reach]
+        candidates.sort(key=lambda s: (passages[s.passage].article_id != passages[lead.passage].article_id, -s.score))
         per_passage = Counter(s.passage for s in sentences)
-        chosen = [lead]
-        for s in close:
+        chosen, covered = [lead], set(lead.question_terms)
+        for s in candidates:
             if len(chosen) >= self.max_sentences:
                 break
             taken = Counter(c.passage for c in [*chosen, s])
             if all(n == per_passage[p] for p, n in taken.items()):
                 continue
-            chosen.append(s)
+            close = s.score >= lead.score - support
+            completes = s.score >= lead.score - completion and bool(s.question_terms - covered)
+            if close or completes:
+                chosen.append(s)
+                covered |= s.question_terms
         return chosen
 
     def _compose(self, question: str, chosen: list[Sentence], passages: list[Passage], asked: str,

@@ -131,8 +131,9 @@ def every_sentence_scored(passage) -> bool:
     return spans == {(s, e) for s, e, _ in passage.sentences}
 
 
-def _sentence(passage: int, index: int, score: float) -> Sentence:
-    return Sentence(passage, index, index * 10, index * 10 + 9, f"s{passage}.{index}", score=score)
+def _sentence(passage: int, index: int, score: float, question_terms: frozenset[str] = frozenset()) -> Sentence:
+    return Sentence(passage, index, index * 10, index * 10 + 9, f"s{passage}.{index}", score=score,
+                    question_terms=question_terms)
 
 
 def _passages(*articles: str) -> list[Passage]:
@@ -152,6 +153,37 @@ def test_the_lead_then_only_close_sentences_of_its_article_first():
     # Never every sentence of the passages quoted: a passage of two sentences is not quoted whole.
     whole = [_sentence(0, 0, 3.0), _sentence(0, 1, 2.9), _sentence(1, 0, 2.5), _sentence(1, 1, 0.0)]
     assert [s.text for s in answerer.choose(whole, passages)] == ["s0.0", "s1.0"]
+
+
+def test_a_sentence_further_down_is_quoted_when_it_holds_what_the_lead_lacks():
+    calibration = dataclasses.replace(Calibration.bundled(), support_margin=1.0, completion_margin=3.0)
+    passages = _passages("A", "B", "A")
+    lead = _sentence(0, 0, 5.0, frozenset({"حوار", "مغرب"}))
+    sentences = [
+        lead,
+        _sentence(0, 1, 2.5, frozenset({"ترأس", "حوار"})),  # 2.5 below the lead, and who chaired: quoted
+        _sentence(0, 2, 3.5, frozenset({"حوار"})),  # closer, but nothing the lead lacks: not quoted
+        _sentence(0, 3, 2.2, frozenset({"ترأس"})),  # what the sentence before it already gave: not quoted
+        _sentence(1, 0, 1.5, frozenset({"نيويورك"})),  # new, but 3.5 below the lead: not quoted
+        _sentence(1, 1, 0.0),
+    ]
+    assert [s.text for s in ExtractiveAnswerer(calibration).choose(sentences, passages)] == ["s0.0", "s0.1"]
+    # Within the support margin a sentence is quoted with nothing new in it, and first.
+    close = [*sentences, _sentence(2, 0, 4.5), _sentence(2, 1, 0.0)]
+    assert [s.text for s in ExtractiveAnswerer(calibration).choose(close, passages)] == ["s0.0", "s2.0", "s0.1"]
+    # A completion margin no wider than the support margin adds nothing.
+    narrow = dataclasses.replace(calibration, completion_margin=1.0)
+    assert [s.text for s in ExtractiveAnswerer(narrow).choose(sentences, passages)] == ["s0.0"]
+
+
+def test_the_sentences_hold_the_question_terms_they_share_with_it():
+    passage = _passages("A")[0]
+    passage.text = "ترأس بوريطة الحوار في نيويورك. وانطلق الحوار يوم الخميس."
+    passage.end = len(passage.text)
+    passage.sentences = [(0, 31, 0.8), (32, len(passage.text), 0.7)]
+    scored = ExtractiveAnswerer(None).featurize("من ترأس الحوار؟", [passage])
+    held = [s.question_terms for s in scored.sentences]
+    assert held[0] > held[1] and held[1] and not held[1] - held[0]
 
 
 def test_follow_up_uses_the_previous_question_without_an_llm(loaded):

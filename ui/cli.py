@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ingest.errors import IsnadError
 from ingest.pipeline import IngestReport, supported_extensions
 from ingest.progress import show_progress
-from qa.answer_models import DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN
+from qa.answer_models import DEFAULT_COMPLETION_MARGIN, DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN
 from qa.settings import Settings
 from vectorstore.catalog import read_catalog
 
@@ -137,7 +137,7 @@ def _cmd_calibrate(bot: Assistant, args: argparse.Namespace) -> int:
 
     result = calibrate(args.same_script, args.cross_script, settings=bot.settings, limit=args.limit,
                        answer_rate=args.answer_rate, max_wrong=args.max_wrong, floor_rate=args.floor_rate,
-                       support_margin=args.support_margin)
+                       support_margin=args.support_margin, completion_margin=args.completion_margin)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     if args.write:
         # ISNAD_CALIBRATION names the user's own file; without it, the bundled one is refitted.
@@ -237,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--support-margin", type=float, default=DEFAULT_SUPPORT_MARGIN,
                    help="how far below the lead's ranker logit a further sentence may score and still be quoted "
                         f"(default {DEFAULT_SUPPORT_MARGIN})")
+    p.add_argument("--completion-margin", type=float, default=DEFAULT_COMPLETION_MARGIN,
+                   help="... and how far, when it holds question terms the sentences quoted before it lack "
+                        f"(default {DEFAULT_COMPLETION_MARGIN})")
     p.add_argument("--write", action="store_true",
                    help="store the models in $ISNAD_CALIBRATION (default: the bundled qa/calibration.json)")
     p.set_defaults(func=_cmd_calibrate)
