@@ -36,8 +36,9 @@ from ingest.chunking import split_clauses
 from .eval import dataset_assistant
 from .pipeline import Trace
 from .question import Question as Asked
-from .answer_models import (CLAUSE_FEATURES, DEFAULT_COMPLETION_MARGIN, DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN, EVIDENCE_FEATURES, EVIDENCE_FEATURES_WITHOUT_BASELINE, RELATIONS,
-                            SENTENCE_FEATURES, LinearModel)
+from .answer_models import (CLAUSE_FEATURES, DEFAULT_COMPLETION_MARGIN, DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN,
+                            EVIDENCE_FEATURES, EVIDENCE_FEATURES_WITHOUT_BASELINE, RELATIONS, SENTENCE_FEATURES,
+                            LinearModel)
 from .extractive import ExtractiveAnswerer, clause_features
 from .settings import Settings
 from .squad import Question, contains_answer, load_squad
