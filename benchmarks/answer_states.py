@@ -189,5 +189,6 @@ def main() -> None:
         print(ROW.format(set="XQuAD en→ar", fit="other half of its articles (+ ARCD-train + AAQAD)" + label, **merged),
               flush=True)
 
+
 if __name__ == "__main__":
     main()
