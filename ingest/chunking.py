@@ -19,9 +19,18 @@ from .article import Article
 
 # A sentence ends after a run of terminators (and any closing quotes or brackets) that is
 # followed by whitespace or the end of the text; "3.5" or "U.N." mid-word do not end one.
-_SENTENCE_END = re.compile(r"[.!?;\u061f\u061b\u06d4\u2026]+[\"'\u00bb\u201d\u2019)\]]*(?=\s|$)")
-_CLAUSE_END = re.compile(r"[,\u060c]+(?=\s)")
+# Every pattern here matches a maximal run with possessive quantifiers and no lookahead; what
+# must follow the run is checked in Python (``_followed_by_space``). A lookahead after a
+# greedy run made the engine retry the run from each of its characters: 12,000 dots then a
+# letter took seconds, holding the GIL for every other request.
+_TERMINATORS = ".!?;\u061f\u061b\u06d4\u2026"
+_CLOSERS = "\"'\u00bb\u201d\u2019)]"
+_SENTENCE_END = re.compile(f"[{re.escape(_TERMINATORS)}]++[{re.escape(_CLOSERS)}]*+")
+_CLAUSE_END = re.compile(r"[,\u060c]++")
 _WORD = re.compile(r"\S+")
+# Characters that take no room on screen: an article padded with them is empty, and they never
+# make a chunk of their own (zero-width spaces and joiners, marks, word joiner, BOM, soft hyphen).
+INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u061c\u180e")
 
 Span = tuple[int, int]
 
@@ -59,19 +68,35 @@ def chunk_id(article_id: str, index: int) -> str:
     return f"{article_id}:{index:05d}"
 
 
+def _blank(ch: str) -> bool:
+    return ch.isspace() or ch in INVISIBLE
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: only whitespace and invisible characters."""
+    return all(_blank(ch) for ch in text)
+
+
 def _trim(text: str, start: int, end: int) -> Span | None:
-    while start < end and text[start].isspace():
+    while start < end and _blank(text[start]):
         start += 1
-    while end > start and text[end - 1].isspace():
+    while end > start and _blank(text[end - 1]):
         end -= 1
     return (start, end) if start < end else None
 
 
+def _followed_by_space(text: str, at: int, end: int) -> bool:
+    return at >= end or text[at].isspace()
+
+
 def _split_by(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[Span]:
-    """Split ``text[start:end]`` after each match of ``pattern``; trimmed, empty pieces dropped."""
+    """Split ``text[start:end]`` after each match of ``pattern`` that whitespace (or the end)
+    follows; trimmed, empty pieces dropped."""
     spans: list[Span] = []
     cursor = start
     for m in pattern.finditer(text, start, end):
+        if not _followed_by_space(text, m.end(), end):
+            continue
         piece = _trim(text, cursor, m.end())
         if piece:
             spans.append(piece)
@@ -84,9 +109,14 @@ def _split_by(pattern: re.Pattern[str], text: str, start: int, end: int) -> list
 
 # A line that starts a unit of its own: a Markdown heading, a list item ("- ", "* ", "• ", "1. ",
 # "٣) "), a quotation line.
-_BLOCK_START = re.compile(r"[ \t]*(#{1,6}\s|[-*+\u2022\u25aa\u25cf]\s|[0-9\u0660-\u0669]{1,3}[.)\-]\s|>)")
-# A line ending in one of these closes its sentence whatever follows.
-_LINE_CLOSED = re.compile(r"[.!?:;\u061f\u061b\u06d4\u2026][\"'\u00bb\u201d\u2019)\]]*\s*$")
+_BLOCK_START = re.compile(r"[ \t]*+(#{1,6}\s|[-*+\u2022\u25aa\u25cf]\s|[0-9\u0660-\u0669]{1,3}[.)\-]\s|>)")
+
+
+def _line_closed(line: str) -> bool:
+    """Whether a line ends with a terminator (or a colon), closing quotes and brackets aside:
+    such a line closes its sentence whatever follows. Stripped from the end, so linear."""
+    tail = line.rstrip().rstrip(_CLOSERS)
+    return bool(tail) and tail[-1] in _TERMINATORS + ":"
 # Lines of hard-wrapped text (a .txt or .md wrapped at a column, a PDF's lines) are at most
 # this long; a longer line is a paragraph of its own.
 WRAP_MAX_CHARS = 120
@@ -125,7 +155,7 @@ def _runs(text: str, start: int, end: int) -> list[Span]:
             last = i == len(block) - 1
             line = text[s:e]
             joins = (not last and longest <= WRAP_MAX_CHARS and widths[i] >= WRAP_MIN_SHARE * longest
-                     and not _LINE_CLOSED.search(line) and not _BLOCK_START.match(line)
+                     and not _line_closed(line) and not _BLOCK_START.match(line)
                      and not _BLOCK_START.match(text[block[i + 1][0]:block[i + 1][1]]))
             if not joins:
                 runs.append((run_start, e))
@@ -134,7 +164,7 @@ def _runs(text: str, start: int, end: int) -> list[Span]:
         block.clear()
 
     for s, e in lines:
-        if not text[s:e].strip():
+        if is_blank(text[s:e]):
             close_block()
         else:
             block.append((s, e))

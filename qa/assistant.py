@@ -16,6 +16,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
+from ingest.chunking import is_blank
 from ingest.progress import say
 from vectorstore import ArticleInfo, ArticleStore, Indexer, IsnadEmbeddings, Passage, make_embedder
 from vectorstore.hybrid import HybridRetriever
@@ -156,7 +157,7 @@ class Assistant:
                     on_chunks: Callable[[int], None] | None = None) -> IngestReport:
         """Ingest one article given as text (pasted, or from another program)."""
         text = text.replace("\r\n", "\n").strip()
-        if not text:
+        if is_blank(text):
             raise ValueError("the article text is empty")
         article = Article(id=article_id or content_id(text), title=title.strip() or "untitled", text=text,
                           source="", format="text", url=url, published=published)

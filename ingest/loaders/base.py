@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..article import Article
+from ..chunking import is_blank
 from ..encoding import UndecodableText, detect_and_decode
 from ..errors import IngestError
 
@@ -48,5 +49,5 @@ def split_title(text: str, fallback_title: str) -> tuple[str, str]:
 
 
 def require_text(path: Path, text: str) -> None:
-    if not text.strip():
+    if is_blank(text):
         raise IngestError(path, "no text in the file (empty)")

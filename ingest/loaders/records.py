@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..article import Article, content_id
+from ..chunking import is_blank
 from ..errors import IngestError
 from .base import LoadResult, decode_text
 
@@ -28,7 +29,7 @@ def _article(path: Path, record: Any) -> Article:
     if not isinstance(record, dict):
         raise ValueError(f"expected an object, got {type(record).__name__}")
     text = record.get("text")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or is_blank(text):
         raise ValueError("missing or empty 'text'")
     text = text.replace("\r\n", "\n").strip()
     given_id = _optional_str(record.get("id"), "id")
