@@ -10,6 +10,7 @@ map each kind to a status and an exit code in one table (``ui/errors.py``).
 | :class:`Conflict` | nobody's: try later or elsewhere | the embedded store is held by another process |
 | :class:`Unavailable` | a service isnad depends on | the Chroma server or the LLM endpoint is down |
 | :class:`Misconfigured` | the operator's | a bad ``ISNAD_*`` value, a store built by another embedder |
+| :class:`InsufficientStorage` | the operator's: free some disk | the data dir's disk is (nearly) full, the uploads quota is used up |
 """
 from __future__ import annotations
 
@@ -50,6 +51,11 @@ class Unavailable(IsnadError):
     retry_after: int | None = None
 
 
+class InsufficientStorage(IsnadError):
+    """The disk holding the data dir is (nearly) full, or the uploads quota is used up: nothing
+    was written; what was stored before is intact."""
+
+
 class Misconfigured(IsnadError):
     """The installation's configuration is at fault; users cannot fix it, the operator can."""
 
@@ -66,6 +72,9 @@ class IngestError(InvalidInput):
         self.cause = cause
         self.where = where
         super().__init__(f"{self.path}{f' ({where})' if where else ''}: {cause}")
+
+    def __reduce__(self):  # pickled by the reader's child process (ingest.sandbox)
+        return type(self), (self.path, self.cause, self.where)
 
     @property
     def located_cause(self) -> str:

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from .article import Article
 from .chunking import Chunk, ChunkingOptions, chunk_article
+from .budget import UNBOUNDED_WORK, LoadBudget
 from .errors import IngestError
 from .loaders import LOADERS, LoadResult
 
@@ -57,10 +58,29 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     # Ids of the articles now stored from this run: written, or found unchanged.
     article_ids: list[str] = field(default_factory=list)
+    # Errors past ``max_errors``: counted, not kept (a file of a million bad records must not
+    # hold a million messages in memory, nor send them to a web client).
+    errors_omitted: int = 0
+    max_errors: int = 200
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.errors_omitted
+
+    @property
+    def failed(self) -> int:
+        return len(self.errors) + self.errors_omitted
+
+    def add_error(self, error: IngestError) -> None:
+        if len(self.errors) < self.max_errors:
+            self.errors.append(error)
+        else:
+            self.errors_omitted += 1
+
+    def add_load_errors(self, loaded: LoadResult) -> None:
+        for error in loaded.errors:
+            self.add_error(error)
+        self.errors_omitted += loaded.errors_omitted
 
     @property
     def chunks_per_second(self) -> float:
@@ -77,8 +97,8 @@ class IngestReport:
             parts.append(f"{self.replaced} old versions removed")
         if self.skipped:
             parts.append(f"{len(self.skipped)} files skipped (unsupported type)")
-        if self.errors:
-            parts.append(f"{len(self.errors)} failed")
+        if self.failed:
+            parts.append(f"{self.failed} failed")
         return "ingested " + ", ".join(parts)
 
 
@@ -107,26 +127,33 @@ def iter_files(paths: Iterable[str | Path], report: IngestReport) -> Iterator[Pa
                 yield path
             else:
                 kinds = ", ".join(supported_extensions())
-                report.errors.append(IngestError(path, f"unsupported file type '{path.suffix or '(none)'}' (supported: {kinds})"))
+                report.add_error(IngestError(path, f"unsupported file type '{path.suffix or '(none)'}' (supported: {kinds})"))
         elif path.exists():
-            report.errors.append(IngestError(path, "not a regular file"))
+            report.add_error(IngestError(path, "not a regular file"))
         else:
-            report.errors.append(IngestError(path, "no such file or directory"))
+            report.add_error(IngestError(path, "no such file or directory"))
 
 
-def load_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadResult:
-    """Read and parse one file; every failure is an :class:`IngestError` naming it."""
+def load_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES, budget: LoadBudget | None = None) -> LoadResult:
+    """Read and parse one file; every failure is an :class:`IngestError` naming it. With a
+    ``budget`` whose CPU time or memory is bounded, the file is read in a child process held
+    to it (:mod:`ingest.sandbox`)."""
+    budget = budget or UNBOUNDED_WORK
+    if budget.cpu_seconds or budget.memory_mb:
+        from .sandbox import load_file_bounded
+
+        return load_file_bounded(path, max_bytes, budget)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise IngestError(path, f"file too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
+            raise IngestError(path, f"file too large ({size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB)")
         if size == 0:
             raise IngestError(path, "empty file")
         data = path.read_bytes()
     except OSError as err:
         raise IngestError(path, f"cannot read the file ({err.strerror or err})") from None
     try:
-        return LOADERS[path.suffix.lower()](path, data)
+        return LOADERS[path.suffix.lower()](path, data, budget)
     except IngestError:
         raise
     except RecursionError:
@@ -155,15 +182,23 @@ class Ingestor:
     """Runs the pipeline for one call: files → loaders → chunker → sink, in batches."""
 
     def __init__(self, sink: ArticleSink, options: ChunkingOptions, max_file_bytes: int, batch_chunks: int,
-                 max_article_chars: int | None = None, on_chunks: Callable[[int], None] | None = None):
+                 max_article_chars: int | None = None, on_chunks: Callable[[int], None] | None = None, *,
+                 budget: LoadBudget | None = None, protect_ids: bool = False, may_replace: str | None = None):
         self.sink = sink
+        # What reading one file may cost (uploads: bounded; the command line's own files: not).
+        self.budget = budget or UNBOUNDED_WORK
+        # Uploads may not overwrite another article by reusing its id, except the one named
+        # ``may_replace``: an id is only ever replaced when the client says so.
+        self.protect_ids = protect_ids
+        self.may_replace = may_replace
+        self._added: set[str] = set()
         self.options = options
         self.max_file_bytes = max_file_bytes
         self.batch_chunks = batch_chunks
         self.max_article_chars = max_article_chars
         # Told the number of chunks about to be embedded, before each write (progress for uploads).
         self.on_chunks = on_chunks
-        self.report = IngestReport()
+        self.report = IngestReport(max_errors=self.budget.max_errors_kept)
         self.pending = _Pending()
         self._source_of: dict[str, str] = {}
         # Finish what a killed writer left half done before adding to the store.
@@ -180,10 +215,22 @@ class Ingestor:
             if one_per_file and article.source:
                 self.pending.replacements.append((article.source, article.id))
             if self.max_article_chars is not None and len(article.text) > self.max_article_chars:
-                self.report.errors.append(IngestError(
+                self.report.add_error(IngestError(
                     article.source or article.id,
                     f"the article is too long ({len(article.text):,} characters; the limit is "
                     f"{self.max_article_chars:,}, ISNAD_MAX_ARTICLE_CHARS)"))
+                continue
+            if article.id in self._added:
+                self.report.add_error(IngestError(article.source or article.id,
+                                                  f"duplicate id '{article.id}': an earlier article of this ingest has it"))
+                continue
+            self._added.add(article.id)
+            if (self.protect_ids and article.id in known and known[article.id] != version
+                    and article.id != self.may_replace):
+                self.report.add_error(IngestError(
+                    article.source or article.id,
+                    f"the id '{article.id}' belongs to an article already stored; to replace that article, "
+                    f"upload with replace={article.id}"))
                 continue
             if known.get(article.id) == version:
                 self.report.unchanged += 1
@@ -191,7 +238,7 @@ class Ingestor:
                 continue
             chunks = chunk_article(article, self.options)
             if not chunks:
-                self.report.errors.append(IngestError(article.source or article.id, "no text to index"))
+                self.report.add_error(IngestError(article.source or article.id, "no text to index"))
                 continue
             self._source_of[article.id] = article.source or article.id
             self.pending.items.append((article, chunks, version))
@@ -208,7 +255,7 @@ class Ingestor:
             for article, chunks, _ in pending.items:
                 if article.id in failures:
                     err = failures[article.id]
-                    self.report.errors.append(IngestError(self._source_of[article.id], f"could not store article {article.id}: {err}"))
+                    self.report.add_error(IngestError(self._source_of[article.id], f"could not store article {article.id}: {err}"))
                 else:
                     self.report.written += 1
                     self.report.chunks += len(chunks)
@@ -224,11 +271,11 @@ class Ingestor:
         for path in bar:
             self.report.files += 1
             try:
-                loaded = load_file(path, self.max_file_bytes)
+                loaded = load_file(path, self.max_file_bytes, self.budget)
             except IngestError as err:
-                self.report.errors.append(err)
+                self.report.add_error(err)
                 continue
-            self.report.errors.extend(loaded.errors)
+            self.report.add_load_errors(loaded)
             self.add_articles(loaded.articles, one_per_file=loaded.one_per_file)
             bar.set_postfix(chunks=self.report.chunks + self.pending.chunks)
         self.flush()
@@ -247,10 +294,16 @@ def ingest_paths(
     progress: bool | None = None,
     max_article_chars: int | None = None,
     on_chunks: Callable[[int], None] | None = None,
+    budget: LoadBudget | None = None,
+    protect_ids: bool = False,
+    may_replace: str | None = None,
 ) -> IngestReport:
     """Ingest files and folders (recursively) into ``sink``; bad files are reported, not raised.
-    ``max_article_chars`` refuses longer articles (uploads); ``on_chunks`` hears of each write."""
-    ingestor = Ingestor(sink, options or ChunkingOptions(), max_file_bytes, batch_chunks, max_article_chars, on_chunks)
+    ``max_article_chars`` refuses longer articles (uploads); ``on_chunks`` hears of each write;
+    ``budget`` bounds the work of reading each file; ``protect_ids`` refuses an article whose id
+    another stored article has (but ``may_replace``)."""
+    ingestor = Ingestor(sink, options or ChunkingOptions(), max_file_bytes, batch_chunks, max_article_chars, on_chunks,
+                        budget=budget, protect_ids=protect_ids, may_replace=may_replace)
     return ingestor.run(paths, progress=progress)
 
 
@@ -262,11 +315,13 @@ def ingest_articles(
     batch_chunks: int = 64,
     max_article_chars: int | None = None,
     on_chunks: Callable[[int], None] | None = None,
+    protect_ids: bool = False,
 ) -> IngestReport:
-    """Ingest articles already in memory (pasted text, evaluation sets, re-indexing)."""
+    """Ingest articles already in memory (pasted text, evaluation sets, re-indexing);
+    ``protect_ids`` refuses one whose id another stored article has."""
     started = time.perf_counter()
     ingestor = Ingestor(sink, options or ChunkingOptions(), DEFAULT_MAX_FILE_BYTES, batch_chunks, max_article_chars,
-                        on_chunks)
+                        on_chunks, protect_ids=protect_ids)
     for start in range(0, len(articles), 256):
         ingestor.add_articles(articles[start : start + 256], one_per_file=False)
     ingestor.flush()

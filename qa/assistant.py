@@ -8,6 +8,7 @@ the ingest pipeline, uploads through ``qa.uploads``.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
 from ingest.chunking import is_blank
+from ingest.errors import InsufficientStorage, IsnadError
 from ingest.progress import say
 from vectorstore import ArticleInfo, ArticleStore, Indexer, IsnadEmbeddings, Passage, make_embedder
 from vectorstore.hybrid import HybridRetriever
@@ -28,7 +30,8 @@ from .llm import chat_model_from_settings
 from .pipeline import Final, Pipeline
 from .question import History, Question, check_k
 from .settings import Settings, SettingsError
-from .uploads import discard_upload, save_upload, sweep_uploads
+from .jobs import pending_upload_paths
+from .uploads import GRADIO_UPLOADS, discard_upload, save_upload, sweep_uploads, uploads_size
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +75,24 @@ class Assistant:
     def store(self) -> ArticleStore:
         with self._lock:
             if self._store is None:
-                store = ArticleStore(self.settings.store, self.embedder)
-                if not store.config.is_server:
-                    # This process holds the only lock: any journal entry is a killed writer's.
-                    Indexer(store, self.embedder).recover(self.settings.chunking)
-                if self.settings.seed:
-                    self._seed(store)
+                try:
+                    store = ArticleStore(self.settings.store, self.embedder)
+                except (IsnadError, KeyboardInterrupt):
+                    raise
+                except Exception as err:
+                    # Chroma's own failure to open (a full disk: "database or disk is full").
+                    if (trouble := self.disk_trouble()) is not None:
+                        raise InsufficientStorage(f"cannot open the store: {trouble}") from err
+                    raise
+                try:
+                    if not store.config.is_server:
+                        # This process holds the only lock: any journal entry is a killed writer's.
+                        Indexer(store, self.embedder).recover(self.settings.chunking)
+                    if self.settings.seed:
+                        self._seed(store)
+                except BaseException:
+                    store.close()
+                    raise
                 self._store = store
             return self._store
 
@@ -154,20 +169,63 @@ class Assistant:
 
     def ingest_text(self, text: str, title: str, *, article_id: str | None = None, url: str | None = None,
                     published: str | None = None, max_article_chars: int | None = None,
-                    on_chunks: Callable[[int], None] | None = None) -> IngestReport:
-        """Ingest one article given as text (pasted, or from another program)."""
+                    on_chunks: Callable[[int], None] | None = None, protect_ids: bool = False) -> IngestReport:
+        """Ingest one article given as text (pasted, or from another program). ``protect_ids``:
+        refuse it when its id is another stored article's (the page's pasted texts)."""
         text = text.replace("\r\n", "\n").strip()
         if is_blank(text):
             raise ValueError("the article text is empty")
         article = Article(id=article_id or content_id(text), title=title.strip() or "untitled", text=text,
                           source="", format="text", url=url, published=published)
         return ingest_articles([article], self.indexer, self.settings.chunking, max_article_chars=max_article_chars,
-                               on_chunks=on_chunks)
+                               on_chunks=on_chunks, protect_ids=protect_ids)
 
     def store_upload(self, name: str, chunks: Iterable[bytes]) -> Path:
         """Keep an uploaded file in a folder of its own under ``data_dir/uploads``. Raises
         :class:`qa.uploads.UploadRefused` (a ``ValueError``) for a refused upload."""
-        return save_upload(self.uploads_dir, name, chunks, self.settings.max_file_bytes)
+        self.check_disk_space()
+        quota = self.settings.uploads_quota_mb * 1024 * 1024
+        return save_upload(self.uploads_dir, name, chunks, self.settings.max_file_bytes,
+                           room=lambda: min(quota - uploads_size(self.uploads_dir), self.free_bytes() - self.min_free_bytes))
+
+    # -- the disk -------------------------------------------------------------------------
+    @property
+    def min_free_bytes(self) -> int:
+        return self.settings.min_free_mb * 1024 * 1024
+
+    def free_bytes(self) -> int:
+        """Free space on the disk that holds the data dir."""
+        folder = self.settings.data_dir
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        return shutil.disk_usage(folder).free
+
+    def disk_trouble(self) -> str | None:
+        """Why writing to the data dir would fail now (its disk below ``ISNAD_MIN_FREE_MB``), or None."""
+        try:
+            free = self.free_bytes()
+        except OSError:
+            return None
+        if free >= self.min_free_bytes:
+            return None
+        return (f"the disk holding {self.settings.data_dir} is full: {free / 2**20:,.0f} MB free, and isnad keeps at "
+                f"least {self.settings.min_free_mb:,} MB free (ISNAD_MIN_FREE_MB); its operator must free some space")
+
+    def storage_trouble(self) -> str | None:
+        """Why no file may be kept now: :meth:`disk_trouble`, or every upload kept (the page's
+        and the API's) already filling ``ISNAD_UPLOADS_QUOTA_MB``."""
+        if (trouble := self.disk_trouble()) is not None:
+            return trouble
+        kept = uploads_size(self.uploads_dir) + uploads_size(self.settings.data_dir / GRADIO_UPLOADS)
+        if kept >= self.settings.uploads_quota_mb * 2**20:
+            return (f"the uploads kept fill their quota ({self.settings.uploads_quota_mb:,} MB, ISNAD_UPLOADS_QUOTA_MB); "
+                    "its operator must remove articles or raise it")
+        return None
+
+    def check_disk_space(self) -> None:
+        """:class:`InsufficientStorage` before any write when the data dir's disk is (nearly) full."""
+        if (trouble := self.disk_trouble()) is not None:
+            raise InsufficientStorage(trouble)
 
     def ingest_stored_upload(self, path: Path, *, replace: str | None = None,
                              on_chunks: Callable[[int], None] | None = None) -> IngestReport:
@@ -176,7 +234,8 @@ class Assistant:
         nothing new was stored is deleted (no article refers to it); ``replace`` names an article
         to remove once the new one is stored."""
         report = ingest_paths([path], self.indexer, self.settings.chunking, max_file_bytes=self.settings.max_file_bytes,
-                              progress=False, max_article_chars=self.settings.max_article_chars, on_chunks=on_chunks)
+                              progress=False, max_article_chars=self.settings.max_article_chars, on_chunks=on_chunks,
+                              budget=self.settings.upload_budget, protect_ids=True, may_replace=replace)
         if not report.written:
             discard_upload(path)
         elif replace is not None and replace not in report.article_ids and self.remove(replace):
@@ -196,7 +255,7 @@ class Assistant:
         and everything in the ``scratch`` folders (files a previous run received but never
         ingested). On a Chroma server another app may be ingesting right now: young files stay."""
         older_than = 3600.0 if self.settings.chroma_host else 0.0
-        referenced = {a.source for a in self.list_articles() if a.source}
+        referenced = {a.source for a in self.list_articles() if a.source} | pending_upload_paths(self.settings.data_dir)
         removed = sweep_uploads(self.uploads_dir, referenced, older_than=older_than)
         for folder in scratch:
             removed += sweep_uploads(folder, set(), older_than=older_than)
@@ -210,8 +269,11 @@ class Assistant:
         in step with it (``lexical_chunks == chunks`` when every write has been seen)."""
         store, retriever = self.store, self.retriever
         retriever.lexical.sync(store)
+        trouble = self.disk_trouble()
         return {
-            "status": "ok",
+            "status": "ok" if trouble is None else "disk_full",
+            "disk_free_mb": int(self.free_bytes() / 2**20),
+            **({"detail": trouble} if trouble else {}),
             "store": store.config.describe(location=False),
             "articles": store.count_articles(),
             "chunks": store.count_chunks(),
@@ -224,7 +286,19 @@ class Assistant:
         return self.store.get_article(article_id)
 
     def remove(self, article_id: str) -> bool:
-        return self.store.remove(article_id)
+        """Delete an article, its chunks and sentences, and its uploaded file (when it was an
+        upload that no other article comes from)."""
+        info = self.store.get_article(article_id)
+        removed = self.store.remove(article_id)
+        if removed and info is not None:
+            self._discard_upload_of(info[0].source)
+        return removed
+
+    def _discard_upload_of(self, source: str) -> None:
+        if not source or not Path(source).resolve().is_relative_to(self.uploads_dir.resolve()):
+            return
+        if not self.store.articles_from_source(source):
+            discard_upload(Path(source))
 
     def reindex(self, progress=None) -> tuple[int, int]:
         store = ArticleStore(self.settings.store, self.embedder, check_embedder=False)

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
+
+# Keys remembered at once; past it the least recently active are forgotten, one per new key
+# (constant work per event, however many clients there are).
+MAX_KEYS = 10_000
 
 
 class RateLimiter:
     """At most ``limit`` events per key in any ``window`` seconds (a sliding window)."""
 
-    def __init__(self, limit: int, window: float = 60.0):
-        self.limit, self.window = limit, window
-        self._events: dict[str, deque[float]] = {}
+    def __init__(self, limit: int, window: float = 60.0, max_keys: int = MAX_KEYS):
+        self.limit, self.window, self.max_keys = limit, window, max_keys
+        self._events: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def _recent(self, key: str, now: float) -> deque[float]:
-        events = self._events.setdefault(key, deque())
+        events = self._events.get(key)
+        if events is None:
+            events = self._events[key] = deque()
         while events and events[0] <= now - self.window:
             events.popleft()
         return events
@@ -34,6 +40,6 @@ class RateLimiter:
         now = time.monotonic()
         with self._lock:
             self._recent(key, now).append(now)
-            if len(self._events) > 10_000:  # forget idle clients rather than grow without bound
-                for idle in [k for k, v in self._events.items() if not v]:
-                    del self._events[idle]
+            self._events.move_to_end(key)
+            while len(self._events) > self.max_keys:
+                self._events.popitem(last=False)

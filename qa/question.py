@@ -44,9 +44,15 @@ def clean_question(question: str) -> str:
     question = clean_text(question)
     if not question:
         raise InvalidInput("the question is empty")
-    if len(question) > Question.MAX_CHARS:
-        raise InvalidInput(f"the question is too long ({len(question)} characters; the limit is {Question.MAX_CHARS})")
+    check_question_length(question)
     return question
+
+
+def check_question_length(question: str) -> None:
+    """:class:`InvalidInput` for a question over ``Question.MAX_CHARS`` once cleaned."""
+    cleaned = clean_text(question) if len(question) > Question.MAX_CHARS else question
+    if len(cleaned) > Question.MAX_CHARS:
+        raise InvalidInput(f"the question is too long ({len(cleaned)} characters; the limit is {Question.MAX_CHARS})")
 
 
 def clean_history(history: Sequence | None) -> History:

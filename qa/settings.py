@@ -30,6 +30,15 @@ and passed down; no other module reads the environment.
 | ISNAD_MAX_ARTICLE_CHARS | largest article text one upload may hold | 200000 |
 | ISNAD_UPLOADS_PER_MINUTE | uploads one client (user, else address) may start per minute | 10 |
 | ISNAD_MAX_QUEUED_UPLOADS | uploads waiting to be ingested at once, all clients together | 20 |
+| ISNAD_MAX_RECORDS | records one ``.json``/``.jsonl`` upload may hold (more fails the file) | 20000 |
+| ISNAD_MAX_PDF_PAGES | pages one uploaded PDF may have | 2000 |
+| ISNAD_MAX_HTML_ELEMENTS | HTML elements (tags) one uploaded page may have | 200000 |
+| ISNAD_UPLOAD_CPU_SECONDS | CPU seconds reading one upload may take (in a child process; more fails it) | 60 |
+| ISNAD_UPLOAD_MEMORY_MB | memory reading one upload may take (the child's address space) | 2048 |
+| ISNAD_MIN_FREE_MB | free disk the data dir must keep: below it uploads and feedback are refused (507) and health says so | 200 |
+| ISNAD_UPLOADS_QUOTA_MB | all kept uploads together (the page's and the API's) | 2048 |
+| ISNAD_TRUSTED_PROXIES | addresses of reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed | none (the peer's own address counts) |
+| ISNAD_MAX_CONNECTIONS_PER_CLIENT | open connections one client address may hold at once | 32 |
 | ISNAD_LOGIN_FAILURES_PER_MINUTE | failed logins one client address may make per minute before it waits | 5 |
 | ISNAD_CLIENT_TIMEOUT | seconds a client may take to send its request headers, or stay silent mid-body | 20 |
 | ISNAD_MAX_CONNECTIONS | open connections ``isnad serve`` accepts at once (more get 503) | 200 |
@@ -42,6 +51,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ingest.budget import LoadBudget
 from ingest.chunking import ChunkingOptions
 from ingest.errors import Misconfigured
 from vectorstore.connection import StoreConfig
@@ -179,6 +189,15 @@ class Settings:
     client_timeout: int = 20
     max_connections: int = 200
     api_docs: bool = True
+    max_records: int = 20_000
+    max_pdf_pages: int = 2_000
+    max_html_elements: int = 200_000
+    upload_cpu_seconds: int = 60
+    upload_memory_mb: int = 2048
+    min_free_mb: int = 200
+    uploads_quota_mb: int = 2048
+    trusted_proxies: tuple[str, ...] = ()
+    max_connections_per_client: int = 32
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -221,11 +240,23 @@ class Settings:
             client_timeout=_int(env, "ISNAD_CLIENT_TIMEOUT", 20, 1),
             max_connections=_int(env, "ISNAD_MAX_CONNECTIONS", 200, 4),
             api_docs=_bool(env, "ISNAD_API_DOCS", True),
+            max_records=_int(env, "ISNAD_MAX_RECORDS", 20_000, 1),
+            max_pdf_pages=_int(env, "ISNAD_MAX_PDF_PAGES", 2_000, 1),
+            max_html_elements=_int(env, "ISNAD_MAX_HTML_ELEMENTS", 200_000, 100),
+            upload_cpu_seconds=_int(env, "ISNAD_UPLOAD_CPU_SECONDS", 60, 1),
+            upload_memory_mb=_int(env, "ISNAD_UPLOAD_MEMORY_MB", 2048, 256),
+            min_free_mb=_int(env, "ISNAD_MIN_FREE_MB", 200, 0),
+            uploads_quota_mb=_int(env, "ISNAD_UPLOADS_QUOTA_MB", 2048, 1),
+            trusted_proxies=tuple(a.strip() for a in env.get("ISNAD_TRUSTED_PROXIES", "").split(",") if a.strip()),
+            max_connections_per_client=_int(env, "ISNAD_MAX_CONNECTIONS_PER_CLIENT", 32, 1),
         )
         settings = replace(settings, **overrides) if overrides else settings
         settings.chunking  # noqa: B018 - validates size/overlap now, with a clear message
         if settings.answerer not in ANSWERERS:
             raise SettingsError(f"ISNAD_ANSWERER={settings.answerer!r}: use one of {', '.join(ANSWERERS)}")
+        if settings.auth and settings.auth_header:
+            raise SettingsError("ISNAD_AUTH and ISNAD_AUTH_HEADER are both set: with the proxy's header trusted the "
+                                "passwords would never be asked; set one of them")
         if settings.answerer == "llm" and not (settings.llm_base_url and settings.llm_model):
             raise SettingsError("ISNAD_ANSWERER=llm needs ISNAD_LLM_BASE_URL and ISNAD_LLM_MODEL")
         return settings
@@ -262,6 +293,13 @@ class Settings:
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
+
+    @property
+    def upload_budget(self) -> LoadBudget:
+        """What reading one upload may cost (``ingest.budget``)."""
+        return LoadBudget(max_records=self.max_records, max_pdf_pages=self.max_pdf_pages,
+                          max_html_elements=self.max_html_elements, cpu_seconds=self.upload_cpu_seconds,
+                          memory_mb=self.upload_memory_mb)
 
     @property
     def max_request_bytes(self) -> int:

@@ -13,19 +13,22 @@ by its id, never implied by a name.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ingest import supported_extensions
-from ingest.errors import InvalidInput, TooLarge
+from ingest.errors import InsufficientStorage, InvalidInput, TooLarge
 
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 MAX_NAME_CHARS = 120
 PARTIAL_PREFIX = ".partial-"
+# Where the web page's upload widget (Gradio) keeps visitors' files until they are added.
+GRADIO_UPLOADS = "gradio-uploads"
 
 
 class UploadRefused(InvalidInput):
@@ -59,13 +62,20 @@ def check_upload_name(name: str) -> str:
     return safe
 
 
-def save_upload(uploads: Path, name: str, chunks: Iterable[bytes], max_bytes: int) -> Path:
+def save_upload(uploads: Path, name: str, chunks: Iterable[bytes], max_bytes: int,
+                room: Callable[[], int] | None = None) -> Path:
     """Stream an upload into a new folder ``uploads/<id>/`` under its safe name.
 
     Written to a hidden temporary file first and renamed when complete, so a refused or broken
     upload never leaves a partial file that a later ingest of the folder would pick up.
+    ``room()`` says how many bytes may still be kept (the uploads quota, the disk's free space
+    over its floor); an upload that does not fit, or a disk that fills up meanwhile, is
+    :class:`InsufficientStorage` and keeps nothing.
     """
     safe = check_upload_name(name)
+    space = room() if room is not None else None
+    if space is not None and space <= 0:
+        raise InsufficientStorage(_no_room(safe))
     uploads.mkdir(parents=True, exist_ok=True)
     root = uploads.resolve()
     partial = root / f"{PARTIAL_PREFIX}{uuid.uuid4().hex}"
@@ -77,7 +87,9 @@ def save_upload(uploads: Path, name: str, chunks: Iterable[bytes], max_bytes: in
                 size += len(chunk)
                 if size > max_bytes:
                     raise UploadTooLarge(
-                        f"'{safe}' is larger than the upload limit of {max_bytes / 1e6:.1f} MB (ISNAD_MAX_FILE_MB)")
+                        f"'{safe}' is larger than the upload limit of {megabytes(max_bytes)} (ISNAD_MAX_FILE_MB)")
+                if space is not None and size > space:
+                    raise InsufficientStorage(_no_room(safe))
                 out.write(chunk)
         if size == 0:
             raise UploadRefused(f"'{safe}' is empty")
@@ -85,8 +97,36 @@ def save_upload(uploads: Path, name: str, chunks: Iterable[bytes], max_bytes: in
         dest = folder / safe
         os.replace(partial, dest)
         return dest
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+            raise InsufficientStorage(f"'{safe}' could not be kept: the disk holding the uploads is full") from None
+        raise
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _no_room(name: str) -> str:
+    return (f"'{name}' cannot be kept: the uploads quota (ISNAD_UPLOADS_QUOTA_MB) or the disk's free space "
+            "(ISNAD_MIN_FREE_MB) is used up; its operator must free some space")
+
+
+def megabytes(n_bytes: int) -> str:
+    """A size as people read the ``*_MB`` settings: 25 MB is 25 × 1024 × 1024 bytes."""
+    mb = n_bytes / 2**20
+    return f"{mb:.0f} MB" if mb == int(mb) else f"{mb:.1f} MB"
+
+
+def uploads_size(uploads: Path) -> int:
+    """Bytes of every file kept under ``uploads``."""
+    total = 0
+    if uploads.is_dir():
+        for path in uploads.rglob("*"):
+            with contextlib.suppress(OSError):
+                if path.is_file():
+                    total += path.stat().st_size
+    return total
 
 
 def discard_upload(path: Path) -> None:
@@ -94,6 +134,17 @@ def discard_upload(path: Path) -> None:
     path.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         path.parent.rmdir()
+
+
+def sweep_partial_uploads(uploads: Path) -> list[Path]:
+    """Remove the hidden partial files of uploads that never completed."""
+    if not uploads.is_dir():
+        return []
+    removed = []
+    for path in uploads.glob(f"{PARTIAL_PREFIX}*"):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def sweep_uploads(uploads: Path, referenced: set[str], older_than: float = 0.0) -> list[Path]:

@@ -125,7 +125,7 @@ def _zip_bomb() -> bytes:
     ("notes.exe", b"MZ\x00\x00", 400, "unsupported file type '.exe'"),
     ("report.pdf", _zip_bomb(), 422, "not a PDF file"),
     ("report.pdf", make_flate_bomb_pdf(1 << 30), 422, "decompression bomb"),
-    ("big.txt", b"a" * (3 << 20), 413, "larger than the upload limit of 1.0 MB"),
+    ("big.txt", b"a" * (3 << 20), 413, "larger than the upload limit of 1 MB"),
     ("empty.txt", b"", 400, "is empty"),
 ])
 def test_uploads_refused_cleanly_and_kept_inside_the_data_dir(client, assistant, tmp_path_factory, name, body, status, message):

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,14 +13,14 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StrictInt, field_validator
 from starlette.requests import ClientDisconnect
 
 from ingest.errors import IsnadError
 from qa import Assistant
-from qa.jobs import UploadJobs
-from qa.question import Question
-from qa.uploads import UploadTooLarge, check_upload_name
+from qa.jobs import KEEP_FINISHED, UploadJobs
+from qa.question import Question, check_question_length
+from qa.uploads import UploadTooLarge, check_upload_name, megabytes
 from vectorstore import ArticleInfo
 
 from .errors import client_message, http_status
@@ -48,13 +49,17 @@ class AskRequest(BaseModel):
     question: Text = Field(..., description="the question, in any language")
     history: list[tuple[Text, Text]] = Field(default_factory=list, max_length=Question.MAX_TURNS,
                                              description="earlier (question, answer) turns")
-    k: int | None = Field(None, ge=1, le=Question.MAX_K, description="passages to retrieve")
+    # Strict: JSON ``true`` is not the number 1.
+    k: StrictInt | None = Field(None, ge=1, le=Question.MAX_K, description="passages to retrieve")
 
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the question is empty")
+        # The Python API's own limit, checked here too, so that every over-long question is
+        # the same 422 whatever its length.
+        check_question_length(value)
         return value
 
 
@@ -138,7 +143,7 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
             async for block in request.stream():
                 size += len(block)
                 if size > limit:
-                    raise UploadTooLarge(f"the file is larger than the upload limit of {limit / 1e6:.1f} MB (ISNAD_MAX_FILE_MB)")
+                    raise UploadTooLarge(f"the file is larger than the upload limit of {megabytes(limit)} (ISNAD_MAX_FILE_MB)")
                 blocks.append(block)
         except ClientDisconnect:
             log.info("client went away during the upload of %r; nothing kept", filename[:100])
@@ -147,7 +152,7 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
         deadline = asyncio.get_running_loop().time() + wait
         while job.finished is None and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
-        status = 202 if job.finished is None else 422 if job.state != "done" else 201 if job.to_dict()["written"] else 200
+        status = 202 if job.finished is None else 422 if job.state != "done" else 201 if job.to_dict().get("written") else 200
         return JSONResponse(job_json(job), status_code=status, headers={"Location": f"/api/jobs/{job.id}"})
 
     def job_json(job) -> dict:
@@ -157,10 +162,10 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
     def job(job_id: str) -> dict:
         found = jobs.get(job_id)
         if found is None:
-            raise HTTPException(404, "no such upload job (jobs are kept in memory until the app restarts)")
+            raise HTTPException(404, f"no such upload job (finished jobs are kept until {KEEP_FINISHED} newer ones have finished)")
         return job_json(found)
 
-    @router.get("/articles/{article_id}")
+    @router.get("/articles/{article_id:path}")
     def article(article_id: str) -> dict:
         found = bot.get_article(article_id)
         if found is None:
@@ -168,19 +173,23 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
         info, text = found
         return {**article_json(info, data_dir), "text": text}
 
-    @router.delete("/articles/{article_id}")
+    @router.delete("/articles/{article_id:path}")
     def remove_article(article_id: str) -> dict:
         """Remove an article, its chunks and its sentences (what ``isnad remove`` does)."""
         if not bot.remove(article_id):
             raise HTTPException(404, f"no article with id '{article_id[:200]}'")
         return {"removed": article_id}
 
-    @router.get("/health")
-    def health() -> dict:
-        return bot.status()
+    @router.api_route("/health", methods=["GET", "HEAD"])
+    def health() -> JSONResponse:
+        """The store and its counts; ``503`` with ``status: disk_full`` while the data dir's disk
+        is below ``ISNAD_MIN_FREE_MB`` (answers go on; uploads and feedback are refused)."""
+        status = bot.status()
+        return JSONResponse(status, status_code=200 if status["status"] == "ok" else 503)
 
     @router.post("/feedback")
     def add_feedback(req: FeedbackRequest, request: Request) -> dict:
+        bot.check_disk_space()
         return feedback.add(rating=req.rating, question=req.question, answer=req.answer, citations=req.citations,
                             user=getattr(request.state, "user", None))
 
@@ -192,9 +201,9 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
     return router
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, disk_trouble: Callable[[], str | None] | None = None) -> None:
     """Every failure is a JSON ``{"detail": ...}`` with the status of its kind (``ui/errors.py``);
-    never a traceback."""
+    never a traceback. ``disk_trouble`` tells an unexpected failure on a full disk (507)."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -214,4 +223,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        # A write that failed because the disk is full (Chroma's SQLite, a file): say so.
+        full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        trouble = disk_trouble() if disk_trouble is not None else None
+        if full or trouble:
+            detail = trouble or "the disk holding the data dir is full; its operator must free some space"
+            return JSONResponse({"detail": f"nothing was changed: {detail}"}, status_code=507)
         return JSONResponse({"detail": f"internal error ({type(exc).__name__})"}, status_code=500)

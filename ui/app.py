@@ -17,6 +17,7 @@ from ingest.progress import say
 from qa import Assistant, Settings
 from qa.jobs import UploadJobs
 from qa.limits import RateLimiter
+from qa.uploads import GRADIO_UPLOADS, sweep_partial_uploads, sweep_uploads
 
 from .api import STATIC, build_api, install_error_handlers
 from .feedback import FeedbackStore
@@ -28,7 +29,6 @@ from .security import Sessions, gradio_user, install_security
 from .server import timed_protocol
 
 log = logging.getLogger(__name__)
-GRADIO_UPLOADS = "gradio-uploads"
 # Swagger UI's script and style, shipped in the fastapi-offline wheel: the docs work offline.
 DOCS_ASSETS = files("fastapi_offline") / "static"
 DOCS_FILES = {"swagger-ui-bundle.js": "application/javascript", "swagger-ui.css": "text/css", "favicon.png": "image/png"}
@@ -59,7 +59,7 @@ def create_app(bot: Assistant) -> FastAPI:
     app = FastAPI(title="isnad", description="Question answering over news articles, with sources.",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json" if settings.api_docs else None)
     app.state.jobs = jobs
-    install_error_handlers(app)
+    install_error_handlers(app, bot.disk_trouble)
     app.include_router(build_login(settings, sessions, login_failures))
     app.include_router(build_api(bot, feedback, jobs))
     if settings.api_docs:
@@ -87,7 +87,7 @@ def create_app(bot: Assistant) -> FastAPI:
     # "has launched", which a mounted app never does: without this, the call API would copy
     # any server file named in a request into its cache.
     page.has_launched = True
-    install_security(app, settings, sessions, login_failures)
+    install_security(app, settings, sessions, login_failures, storage_trouble=bot.storage_trouble)
     return app
 
 
@@ -108,12 +108,18 @@ class _AnnouncedServer(uvicorn.Server):
 
 
 def serve(bot: Assistant, host: str, port: int) -> None:
+    # Before the store opens: what an earlier run left half-received (partial uploads, files
+    # Gradio kept for visitors) is never needed, and on a full disk it is the space that lets
+    # the store open again.
+    swept = sweep_partial_uploads(bot.uploads_dir) + sweep_uploads(bot.settings.data_dir / GRADIO_UPLOADS, set())
     say(f"opening the store ({bot.settings.store.describe()})")
     bot.store  # noqa: B018 - open (and seed) the store before the first visitor, not during
     articles = bot.store.count_articles()
     say(f"the store holds {articles} article{'' if articles == 1 else 's'}; starting the web app")
-    # Files Gradio stored for visitors of an earlier run were never handed to an ingest.
-    removed = bot.sweep_uploads(scratch=[bot.settings.data_dir / GRADIO_UPLOADS])
+    if trouble := bot.disk_trouble():
+        log.warning("%s: uploads and feedback are refused until then", trouble)
+    # Uploads no article and no unfinished job refers to were left by an interrupted upload.
+    removed = swept + bot.sweep_uploads()
     if removed:
         log.warning("removed %d uploaded file(s) that no article refers to (left by an interrupted upload)", len(removed))
     settings = bot.settings
@@ -121,8 +127,14 @@ def serve(bot: Assistant, host: str, port: int) -> None:
     # paths relative to it (ui.security.hide_working_dir). Settings' paths are absolute.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(settings.data_dir)
+    # X-Forwarded-For names the client only when a proxy we trust set it: uvicorn's default
+    # believes it from any loopback peer, which let every local client pick its own address
+    # (and so dodge the login throttle and the upload rate limit).
     config = uvicorn.Config(create_app(bot), host=host, port=port, log_level="info", timeout_keep_alive=5,
-                            http=timed_protocol(settings.client_timeout), limit_concurrency=settings.max_connections)
+                            http=timed_protocol(settings.client_timeout, settings.max_connections_per_client),
+                            limit_concurrency=settings.max_connections,
+                            proxy_headers=bool(settings.trusted_proxies),
+                            forwarded_allow_ips=list(settings.trusted_proxies) or None)
     try:
         _AnnouncedServer(config, settings).run()
     finally:

@@ -105,10 +105,10 @@ def _ingest_through_app(app: AppClient, args: argparse.Namespace) -> int:
         try:
             job = app.upload(path)
         except AppRefused as err:  # this file refused (too large, say): the others still go
-            report.errors.append(IngestError(path, str(err)))
+            report.add_error(IngestError(path, str(err)))
             continue
         for cause in job.get("errors", []):
-            report.errors.append(IngestError(path, cause))
+            report.add_error(IngestError(path, cause))
         for key in ("articles", "written", "unchanged", "chunks"):
             setattr(report, key, getattr(report, key) + int(job.get(key, 0)))
         if not args.quiet:

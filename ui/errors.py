@@ -10,6 +10,7 @@ import logging
 
 from ingest.errors import (
     Conflict,
+    InsufficientStorage,
     InvalidInput,
     IsnadError,
     Misconfigured,
@@ -29,6 +30,7 @@ KINDS: dict[type[IsnadError], tuple[int, int]] = {
     NotFound: (404, 1),
     Conflict: (409, 2),
     Unavailable: (503, 3),
+    InsufficientStorage: (507, 3),
     Misconfigured: (500, 2),
     IsnadError: (500, 1),
 }

@@ -73,7 +73,9 @@ def build_login(settings: Settings, sessions: Sessions | None, failures: RateLim
         return response
 
     @router.get("/logout")
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
+        if sessions is not None:
+            sessions.end(request.cookies.get(SESSION_COOKIE))  # the token stops working now, not in 12 h
         response = RedirectResponse("/login" if sessions is not None else "/", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.secure_cookies)
         return response

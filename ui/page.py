@@ -77,7 +77,7 @@ def _job_line(job: UploadJob) -> tuple[bool, str]:
     errors = body.get("errors") or []
     if job.state == "failed":
         return False, f"✗ {job.file}: {'; '.join(errors) or 'nothing could be stored'}"
-    if body["written"] == 0:
+    if body.get("written", 0) == 0:
         return True, f"✓ {job.file}: already in the store, unchanged"
     line = f"✓ {job.file}: {body['written']} article(s) added, {body['chunks']} chunk(s)"
     return (not errors), line + "".join(f"; ✗ {e}" for e in errors)

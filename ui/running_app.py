@@ -9,6 +9,7 @@ import getpass
 import json
 import os
 import time
+from urllib.parse import quote
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ class AppClient:
         return self._call("GET", "/api/articles")[1]
 
     def remove(self, article_id: str) -> bool:
-        status, _ = self._call("DELETE", f"/api/articles/{article_id}")
+        status, _ = self._call("DELETE", f"/api/articles/{quote(article_id, safe='')}")
         return status != 404
 
     def upload(self, path: Path) -> dict:

@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException
 from qa import Settings
 from qa.limits import RateLimiter
 from qa.settings import host_name
+from qa.uploads import megabytes
 
 log = logging.getLogger(__name__)
 
@@ -50,35 +51,53 @@ PUBLIC_ROUTES = frozenset({("GET", "/login"), ("POST", "/login"), ("GET", "/logo
 # Routes whose body is a file: they take up to ISNAD_MAX_FILE_MB instead of ISNAD_MAX_REQUEST_KB.
 FILE_ROUTES = frozenset({("POST", "/api/articles"), ("POST", "/gradio_api/upload")})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# What the widget on an allowed origin's page calls: the only routes other origins may use.
+WIDGET_ROUTES = frozenset({"/api/ask", "/api/ask/stream", "/api/health"})
+# Gradio's own routes that isnad does not use: not served at all (its monitoring dashboard
+# would be open to anyone when no login is configured).
+CLOSED_PREFIXES = ("/monitoring", "/gradio_api/monitoring")
+# Request headers that carry credentials: never sent back in a response (Gradio's file route
+# echoed them on a Range request).
+CREDENTIAL_HEADERS = frozenset({b"cookie", b"authorization", b"proxy-authorization", b"set-cookie2"})
 
 
 class Sessions:
-    """Signed session cookies: ``user.expiry.signature``. Nothing is kept in memory, so several
+    """Signed session cookies: ``user.expiry.nonce.signature``. Nothing is kept in memory, so several
     app workers sharing a data dir accept each other's cookies; the signature covers a hash of
     the user's password, so changing a password ends that user's sessions."""
 
-    def __init__(self, secret: bytes, users: dict[str, str]):
+    def __init__(self, secret: bytes, users: dict[str, str], revoked_path: Path | None = None):
         self.secret, self.users = secret, users
+        # Tokens ended by /logout before their expiry, shared through a file by every worker.
+        self.revoked = RevokedTokens(revoked_path) if revoked_path is not None else None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Sessions:
         path = settings.data_dir / "session-secret"
-        return cls(_read_or_create_secret(path), dict(settings.auth))
+        return cls(_read_or_create_secret(path), dict(settings.auth), settings.data_dir / "revoked-sessions.json")
 
-    def _sign(self, user: str, expires: int) -> str:
+    def end(self, token: str | None) -> None:
+        """Log a session out for good: its token is refused from now on, in every worker."""
+        if token and self.revoked is not None and self.user_of(token) is not None:
+            self.revoked.add(token.rsplit(".", 1)[-1], int(token.split(".")[1]))  # signature, expiry
+
+    def _sign(self, user: str, expires: int, nonce: str) -> str:
         password_hash = hashlib.sha256(self.users.get(user, "").encode()).hexdigest()
-        mac = hmac.new(self.secret, f"{user}\n{expires}\n{password_hash}".encode(), hashlib.sha256)
+        mac = hmac.new(self.secret, f"{user}\n{expires}\n{nonce}\n{password_hash}".encode(), hashlib.sha256)
         return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
     def issue(self, user: str) -> str:
+        """``user.expiry.nonce.signature``: the nonce makes every login's token its own, so that
+        logging one session out never ends another begun in the same second."""
         expires = int(time.time()) + SESSION_SECONDS
         name = base64.urlsafe_b64encode(user.encode()).decode().rstrip("=")
-        return f"{name}.{expires}.{self._sign(user, expires)}"
+        nonce = secrets.token_urlsafe(9)
+        return f"{name}.{expires}.{nonce}.{self._sign(user, expires, nonce)}"
 
     def user_of(self, token: str | None) -> str | None:
-        if not token or token.count(".") != 2:
+        if not token or token.count(".") != 3:
             return None
-        name, expires, signature = token.split(".")
+        name, expires, nonce, signature = token.split(".")
         try:
             user = base64.urlsafe_b64decode(name + "=" * (-len(name) % 4)).decode()
             expiry = int(expires)
@@ -86,13 +105,51 @@ class Sessions:
             return None
         if user not in self.users or expiry < time.time():
             return None
-        return user if hmac.compare_digest(signature, self._sign(user, expiry)) else None
+        if not hmac.compare_digest(signature, self._sign(user, expiry, nonce)):
+            return None
+        return None if self.revoked is not None and signature in self.revoked else user
 
     def check_password(self, user: str, password: str) -> bool:
         expected = self.users.get(user)
         # Compare against something even for unknown users, so timing does not tell them apart.
         ok = hmac.compare_digest((expected or "\0").encode(), password.encode())
         return expected is not None and ok
+
+
+class RevokedTokens:
+    """Signatures of logged-out tokens with their expiry, in a small JSON file (re-read when it
+    changes); expired ones are dropped as new ones are added, so it stays small."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._seen: tuple[float, dict[str, int]] = (-1.0, {})
+
+    def _load(self) -> dict[str, int]:
+        try:
+            mtime = self.path.stat().st_mtime
+        except OSError:
+            return {}
+        if mtime != self._seen[0]:
+            try:
+                body = json.loads(self.path.read_text(encoding="utf-8"))
+                self._seen = (mtime, {str(k): int(v) for k, v in body.items()} if isinstance(body, dict) else {})
+            except (OSError, ValueError, TypeError):
+                self._seen = (mtime, {})
+        return self._seen[1]
+
+    def __contains__(self, signature: str) -> bool:
+        return signature in self._load()
+
+    def add(self, signature: str, expires: int) -> None:
+        now = time.time()
+        entries = {k: v for k, v in self._load().items() if v > now}
+        entries[signature] = expires
+        partial = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}")
+        try:
+            partial.write_text(json.dumps(entries), encoding="utf-8")
+            os.replace(partial, self.path)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 def _read_or_create_secret(path: Path) -> bytes:
@@ -138,13 +195,17 @@ class Refusal(Exception):
 class Guard:
     """The ASGI middleware described in the module docstring."""
 
-    def __init__(self, app, settings: Settings, sessions: Sessions | None, login_failures: RateLimiter):
+    def __init__(self, app, settings: Settings, sessions: Sessions | None, login_failures: RateLimiter,
+                 storage_trouble=None):
         self.app = app
         self.settings = settings
         self.hosts = settings.allowed_hosts
         self.allowed_origins = set(settings.allowed_origins)
         self.sessions = sessions
         self.login_failures = login_failures
+        # Why a file may not be kept now (a full disk, the uploads quota), or None: checked
+        # before a file route reads a byte, Gradio's upload route included.
+        self.storage_trouble = storage_trouble
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -159,9 +220,14 @@ class Guard:
                 return await self.app(scope, receive, send)  # CORS preflight, answered by CORSMiddleware
             user = self._user(scope, headers, method, path)
             scope.setdefault("state", {})["user"] = user
+            if path.startswith(CLOSED_PREFIXES):
+                raise Refusal(404, "Not Found")
             if scope["type"] == "websocket":
                 return await self.app(scope, receive, send)
             limit = self._body_limit(headers, method, path)
+            if self.storage_trouble is not None and _is_file_route(method, path):
+                if (trouble := self.storage_trouble()) is not None:
+                    raise Refusal(507, trouble)
         except Refusal as refusal:
             return await self._refuse(scope, send, refusal, headers)
         await self._call_bounded(scope, receive, send, limit)
@@ -184,8 +250,11 @@ class Guard:
         host = headers.get("host", "")
         if origin in (f"http://{host}", f"https://{host}"):
             return
-        if path.startswith("/api/") and ("*" in self.allowed_origins or origin in self.allowed_origins):
+        allowed = "*" in self.allowed_origins or origin in self.allowed_origins
+        if allowed and path.rstrip("/") in WIDGET_ROUTES:
             return
+        if allowed and path.startswith("/api/"):
+            raise Refusal(403, f"origin {origin[:200]} may call only what the widget uses ({', '.join(sorted(WIDGET_ROUTES))})")
         if path.startswith("/api/"):
             raise Refusal(403, f"origin {origin[:200]} is not allowed to call this API (its operator can list it in "
                                "ISNAD_ALLOWED_ORIGINS)")
@@ -259,6 +328,9 @@ class Guard:
         async def tracked_send(message):
             if message["type"] == "http.response.start":
                 state["started"] = True
+                headers = message.get("headers", [])
+                if any(k.lower() in CREDENTIAL_HEADERS for k, _ in headers):
+                    message = {**message, "headers": [(k, v) for k, v in headers if k.lower() not in CREDENTIAL_HEADERS]}
             await send(message)
 
         try:
@@ -270,7 +342,7 @@ class Guard:
 
     def _too_large(self, files: bool) -> str:
         if files:
-            return f"the file is larger than the upload limit of {self.settings.max_file_bytes / 1e6:.1f} MB (ISNAD_MAX_FILE_MB)"
+            return f"the file is larger than the upload limit of {megabytes(self.settings.max_file_bytes)} (ISNAD_MAX_FILE_MB)"
         return f"the request body is larger than {self.settings.max_request_kb} KB (ISNAD_MAX_REQUEST_KB)"
 
     async def _refuse(self, scope, send, refusal: Refusal, headers: Headers) -> None:
@@ -339,7 +411,8 @@ def _cookie(headers: Headers, name: str) -> str | None:
     return None
 
 
-def install_security(app: FastAPI, settings: Settings, sessions: Sessions | None, login_failures: RateLimiter) -> None:
+def install_security(app: FastAPI, settings: Settings, sessions: Sessions | None, login_failures: RateLimiter,
+                     storage_trouble=None) -> None:
     """Put the guard (and CORS for the allowed origins) around the whole of ``app``, mounted
     apps included. ``sessions``: the login's cookie signer (None when no login is configured)."""
     # Added last = runs first: the guard refuses before CORS decorates the response.
@@ -350,7 +423,8 @@ def install_security(app: FastAPI, settings: Settings, sessions: Sessions | None
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Content-Type", "Authorization"],
     )
-    app.add_middleware(Guard, settings=settings, sessions=sessions, login_failures=login_failures)
+    app.add_middleware(Guard, settings=settings, sessions=sessions, login_failures=login_failures,
+                       storage_trouble=storage_trouble)
 
 
 def gradio_user(request) -> str | None:

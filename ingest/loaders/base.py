@@ -24,6 +24,8 @@ class LoadResult:
     articles: list[Article]
     errors: list[IngestError] = field(default_factory=list)
     one_per_file: bool = True
+    # Record errors beyond the budget's ``max_errors_kept``: counted, not kept.
+    errors_omitted: int = 0
 
 
 def decode_text(path: Path, data: bytes) -> str:

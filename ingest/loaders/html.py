@@ -5,14 +5,20 @@ import re
 from pathlib import Path
 
 from ..article import Article, content_id
+from ..budget import LoadBudget
 from ..errors import IngestError
 from .base import LoadResult, decode_text
 
 
-def load_html(path: Path, data: bytes) -> LoadResult:
+def load_html(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> LoadResult:
     html = decode_text(path, data)
     if not html.strip():
         raise IngestError(path, "no text in the file (empty)")
+    # Every element opens with "<": an upper bound on what the parser would build, counted in
+    # one pass before it runs.
+    if (tags := html.count("<")) > budget.max_html_elements:
+        raise IngestError(path, f"the page has too many HTML elements (about {tags:,}; the limit is "
+                                f"{budget.max_html_elements:,}, ISNAD_MAX_HTML_ELEMENTS)")
     import trafilatura  # here, not at the top: listing the formats should not load it
 
     doc = trafilatura.bare_extraction(

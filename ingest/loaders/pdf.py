@@ -8,6 +8,7 @@ from pypdf import PdfReader
 from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
 
 from ..article import Article, PageSpan, content_id
+from ..budget import LoadBudget
 from ..errors import IngestError
 from .base import MAX_TITLE_CHARS, LoadResult
 
@@ -35,8 +36,15 @@ def _reader(path: Path, data: bytes) -> PdfReader:
     return reader
 
 
-def load_pdf(path: Path, data: bytes) -> LoadResult:
+def load_pdf(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> LoadResult:
     reader = _reader(path, data)
+    try:
+        n_pages = len(reader.pages)
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as err:
+        raise IngestError(path, f"unreadable PDF ({type(err).__name__}: {err})") from None
+    if n_pages > budget.max_pdf_pages:
+        raise IngestError(path, f"the PDF has too many pages ({n_pages:,}; the limit is {budget.max_pdf_pages:,}, "
+                                "ISNAD_MAX_PDF_PAGES)")
     parts: list[str] = []
     pages: list[PageSpan] = []
     offset = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..budget import LoadBudget
 from ..article import Article, content_id
 from .base import LoadResult, decode_text, require_text, split_title
 
@@ -33,7 +34,7 @@ def _article(path: Path, text: str, fmt: str) -> LoadResult:
     return LoadResult([Article(id=content_id(body), title=title, text=body, source=str(path), format=fmt)])
 
 
-def load_text(path: Path, data: bytes) -> LoadResult:
+def load_text(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> LoadResult:
     return _article(path, decode_text(path, data), "txt")
 
 
@@ -72,5 +73,5 @@ def _without_html_comments(md: str) -> str:
     return "".join(parts)
 
 
-def load_markdown(path: Path, data: bytes) -> LoadResult:
+def load_markdown(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> LoadResult:
     return _article(path, markdown_to_text(decode_text(path, data)), "md")
