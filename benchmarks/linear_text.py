@@ -64,7 +64,7 @@ def _old_modules(rev: str, folder: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--old", help="also time the version at this git revision")
-    parser.add_argument("--sizes", default="12000,24000,48000,96000,192000")
+    parser.add_argument("--sizes", default="96000,192000,384000,768000,1536000")
     parser.add_argument("--old-sizes", default="3000,6000,12000")
     args = parser.parse_args()
     from ingest import chunking

@@ -8,17 +8,15 @@ the ingest pipeline, uploads through ``qa.uploads``.
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable
 
 from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
 from ingest.chunking import is_blank
-from ingest.errors import InsufficientStorage, IsnadError
 from ingest.progress import say
 from vectorstore import ArticleInfo, ArticleStore, Indexer, IsnadEmbeddings, Passage, make_embedder
 from vectorstore.hybrid import HybridRetriever
@@ -27,11 +25,12 @@ from vectorstore.lexical import LexicalIndex
 from .answer import Answer
 from .extractive import Calibration, ExtractiveAnswerer
 from .llm import chat_model_from_settings
-from .pipeline import Final, Pipeline
+from .disk import DataDirDisk
+from .pipeline import Pipeline, pipeline_runnable
 from .question import History, Question, check_k
 from .settings import Settings, SettingsError
 from .jobs import pending_upload_paths
-from .uploads import GRADIO_UPLOADS, discard_upload, save_upload, sweep_uploads, uploads_size
+from .uploads import discard_upload, save_upload, sweep_uploads
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +56,8 @@ class Assistant:
         self._calibration: Calibration | None = None
         self._lock = threading.RLock()
         self.pipeline = Pipeline(self)
+        # The data dir's disk: free space and the uploads quota, checked before writes.
+        self.disk = DataDirDisk(self.settings)
 
     # -- wiring -------------------------------------------------------------------------
     @property
@@ -75,15 +76,8 @@ class Assistant:
     def store(self) -> ArticleStore:
         with self._lock:
             if self._store is None:
-                try:
+                with self.disk.says_why("cannot open the store"):
                     store = ArticleStore(self.settings.store, self.embedder)
-                except (IsnadError, KeyboardInterrupt):
-                    raise
-                except Exception as err:
-                    # Chroma's own failure to open (a full disk: "database or disk is full").
-                    if (trouble := self.disk_trouble()) is not None:
-                        raise InsufficientStorage(f"cannot open the store: {trouble}") from err
-                    raise
                 try:
                     if not store.config.is_server:
                         # This process holds the only lock: any journal entry is a killed writer's.
@@ -183,49 +177,8 @@ class Assistant:
     def store_upload(self, name: str, chunks: Iterable[bytes]) -> Path:
         """Keep an uploaded file in a folder of its own under ``data_dir/uploads``. Raises
         :class:`qa.uploads.UploadRefused` (a ``ValueError``) for a refused upload."""
-        self.check_disk_space()
-        quota = self.settings.uploads_quota_mb * 1024 * 1024
-        return save_upload(self.uploads_dir, name, chunks, self.settings.max_file_bytes,
-                           room=lambda: min(quota - uploads_size(self.uploads_dir), self.free_bytes() - self.min_free_bytes))
-
-    # -- the disk -------------------------------------------------------------------------
-    @property
-    def min_free_bytes(self) -> int:
-        return self.settings.min_free_mb * 1024 * 1024
-
-    def free_bytes(self) -> int:
-        """Free space on the disk that holds the data dir."""
-        folder = self.settings.data_dir
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
-        return shutil.disk_usage(folder).free
-
-    def disk_trouble(self) -> str | None:
-        """Why writing to the data dir would fail now (its disk below ``ISNAD_MIN_FREE_MB``), or None."""
-        try:
-            free = self.free_bytes()
-        except OSError:
-            return None
-        if free >= self.min_free_bytes:
-            return None
-        return (f"the disk holding {self.settings.data_dir} is full: {free / 2**20:,.0f} MB free, and isnad keeps at "
-                f"least {self.settings.min_free_mb:,} MB free (ISNAD_MIN_FREE_MB); its operator must free some space")
-
-    def storage_trouble(self) -> str | None:
-        """Why no file may be kept now: :meth:`disk_trouble`, or every upload kept (the page's
-        and the API's) already filling ``ISNAD_UPLOADS_QUOTA_MB``."""
-        if (trouble := self.disk_trouble()) is not None:
-            return trouble
-        kept = uploads_size(self.uploads_dir) + uploads_size(self.settings.data_dir / GRADIO_UPLOADS)
-        if kept >= self.settings.uploads_quota_mb * 2**20:
-            return (f"the uploads kept fill their quota ({self.settings.uploads_quota_mb:,} MB, ISNAD_UPLOADS_QUOTA_MB); "
-                    "its operator must remove articles or raise it")
-        return None
-
-    def check_disk_space(self) -> None:
-        """:class:`InsufficientStorage` before any write when the data dir's disk is (nearly) full."""
-        if (trouble := self.disk_trouble()) is not None:
-            raise InsufficientStorage(trouble)
+        self.disk.check()
+        return save_upload(self.uploads_dir, name, chunks, self.settings.max_file_bytes, room=self.disk.upload_room)
 
     def ingest_stored_upload(self, path: Path, *, replace: str | None = None,
                              on_chunks: Callable[[int], None] | None = None) -> IngestReport:
@@ -241,10 +194,6 @@ class Assistant:
         elif replace is not None and replace not in report.article_ids and self.remove(replace):
             report.replaced += 1
         return report
-
-    def ingest_upload(self, name: str, chunks: Iterable[bytes], *, replace: str | None = None) -> IngestReport:
-        """:meth:`store_upload` then :meth:`ingest_stored_upload`, in this thread."""
-        return self.ingest_stored_upload(self.store_upload(name, chunks), replace=replace)
 
     @property
     def uploads_dir(self) -> Path:
@@ -269,10 +218,10 @@ class Assistant:
         in step with it (``lexical_chunks == chunks`` when every write has been seen)."""
         store, retriever = self.store, self.retriever
         retriever.lexical.sync(store)
-        trouble = self.disk_trouble()
+        trouble = self.disk.trouble()
         return {
             "status": "ok" if trouble is None else "disk_full",
-            "disk_free_mb": int(self.free_bytes() / 2**20),
+            "disk_free_mb": int(self.disk.free_bytes() / 2**20),
             **({"detail": trouble} if trouble else {}),
             "store": store.config.describe(location=False),
             "articles": store.count_articles(),
@@ -288,17 +237,14 @@ class Assistant:
     def remove(self, article_id: str) -> bool:
         """Delete an article, its chunks and sentences, and its uploaded file (when it was an
         upload that no other article comes from)."""
-        info = self.store.get_article(article_id)
-        removed = self.store.remove(article_id)
-        if removed and info is not None:
-            self._discard_upload_of(info[0].source)
-        return removed
-
-    def _discard_upload_of(self, source: str) -> None:
-        if not source or not Path(source).resolve().is_relative_to(self.uploads_dir.resolve()):
-            return
-        if not self.store.articles_from_source(source):
+        found = self.store.get_article(article_id)
+        if not self.store.remove(article_id):
+            return False
+        source = found[0].source if found else ""
+        if (source and Path(source).resolve().is_relative_to(self.uploads_dir.resolve())
+                and not self.store.articles_from_source(source)):
             discard_upload(Path(source))
+        return True
 
     def reindex(self, progress=None) -> tuple[int, int]:
         store = ArticleStore(self.settings.store, self.embedder, check_embedder=False)
@@ -334,24 +280,4 @@ class Assistant:
 
     def as_runnable(self) -> Runnable:
         """The pipeline's steps as a LangChain Runnable: ``{"question", "history"?, "k"?}`` → :class:`Answer`."""
-        pipeline = self.pipeline
-
-        def question_step(x: Any) -> dict:
-            x = {"question": x} if isinstance(x, str) else dict(x)
-            return {"question": Question.of(x["question"], x.get("history"), x.get("k"))}
-
-        def search_step(x: dict) -> dict:
-            used, passages = pipeline.search(x["question"], x["question"].k or self.settings.top_k)
-            return {**x, "question_used": used, "passages": passages}
-
-        def answer_step(x: dict) -> Answer:
-            events = pipeline.answer(x["question_used"], x["passages"], asked=x["question"].text)
-            final = next(e for e in events if isinstance(e, Final))
-            final.answer.question_used = x["question_used"]
-            return final.answer
-
-        return (
-            RunnableLambda(question_step, name="question")
-            | RunnableLambda(search_step, name="condense and retrieve")
-            | RunnableLambda(answer_step, name="answer")
-        )
+        return pipeline_runnable(self.pipeline, self.settings.top_k)

@@ -196,7 +196,7 @@ class UploadJobs:
     def submit_text(self, text: str, title: str, *, client: str) -> UploadJob:
         """Queue a pasted article (title and text)."""
         self._check_room(client)
-        self.bot.check_disk_space()
+        self.bot.disk.check()
         self.per_client.record(client)
         job = UploadJob(id=uuid.uuid4().hex, file=safe_upload_name(title or "text"), kind="text", text=text,
                         title=title, client=client)

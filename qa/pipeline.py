@@ -331,3 +331,29 @@ class Pipeline:
             kind += "_declined"
         answer.notice = "\n".join(filter(None, [message(kind, asked or query), answer.notice]))
         return answer
+
+
+def pipeline_runnable(pipeline: Pipeline, default_k: int):
+    """The pipeline's steps as a LangChain Runnable: ``{"question", "history"?, "k"?}`` → :class:`Answer`."""
+    from langchain_core.runnables import RunnableLambda
+
+
+    def question_step(x: Any) -> dict:
+        x = {"question": x} if isinstance(x, str) else dict(x)
+        return {"question": Question.of(x["question"], x.get("history"), x.get("k"))}
+
+    def search_step(x: dict) -> dict:
+        used, passages = pipeline.search(x["question"], x["question"].k or default_k)
+        return {**x, "question_used": used, "passages": passages}
+
+    def answer_step(x: dict) -> Answer:
+        events = pipeline.answer(x["question_used"], x["passages"], asked=x["question"].text)
+        final = next(e for e in events if isinstance(e, Final))
+        final.answer.question_used = x["question_used"]
+        return final.answer
+
+    return (
+        RunnableLambda(question_step, name="question")
+        | RunnableLambda(search_step, name="condense and retrieve")
+        | RunnableLambda(answer_step, name="answer")
+    )

@@ -143,3 +143,10 @@ def test_basic_auth_and_sso_header(settings, e5):
     with TestClient(create_app(sso), base_url=LOCAL) as c:
         assert c.get("/api/health").status_code == 401
         assert c.get("/api/health", headers={"X-Forwarded-User": "amal"}).status_code == 200
+
+
+def test_gradio_monitoring_is_not_served_without_a_login_either(client):
+    """With no ISNAD_AUTH every route is open to whoever reaches the port: Gradio's monitoring
+    dashboard (request logs, timings) is not among them."""
+    for path in ("/monitoring", "/monitoring/summary", "/gradio_api/monitoring"):
+        assert client.get(path).status_code == 404, path

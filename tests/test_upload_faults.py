@@ -427,9 +427,9 @@ def test_low_findings(app, tmp_path):
     assert client.post("/api/ask", json={"question": "ما الطقس؟"}, headers={"Origin": ALLOWED}).status_code == 200
     r = client.get("/api/articles", headers={"Origin": ALLOWED})
     assert r.status_code == 403 and "widget" in r.json()["detail"]
-    # Gradio's monitoring dashboard is not served.
+    # Gradio's monitoring dashboard is not served (to a stranger: the login comes first).
     assert client.get("/monitoring/summary").status_code == 404
-    assert httpx.get(f"{base}/monitoring/summary").status_code == 404
+    assert httpx.get(f"{base}/monitoring/summary").status_code == 401
     # Limits named as set: an 8 MB limit reads "8 MB".
     r = upload(client, "big.txt", b"x" * (9 << 20))
     assert r.status_code == 413 and "8 MB" in r.json()["detail"]

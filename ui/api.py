@@ -189,7 +189,7 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
 
     @router.post("/feedback")
     def add_feedback(req: FeedbackRequest, request: Request) -> dict:
-        bot.check_disk_space()
+        bot.disk.check()
         return feedback.add(rating=req.rating, question=req.question, answer=req.answer, citations=req.citations,
                             user=getattr(request.state, "user", None))
 

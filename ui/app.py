@@ -59,7 +59,7 @@ def create_app(bot: Assistant) -> FastAPI:
     app = FastAPI(title="isnad", description="Question answering over news articles, with sources.",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json" if settings.api_docs else None)
     app.state.jobs = jobs
-    install_error_handlers(app, bot.disk_trouble)
+    install_error_handlers(app, bot.disk.trouble)
     app.include_router(build_login(settings, sessions, login_failures))
     app.include_router(build_api(bot, feedback, jobs))
     if settings.api_docs:
@@ -87,7 +87,7 @@ def create_app(bot: Assistant) -> FastAPI:
     # "has launched", which a mounted app never does: without this, the call API would copy
     # any server file named in a request into its cache.
     page.has_launched = True
-    install_security(app, settings, sessions, login_failures, storage_trouble=bot.storage_trouble)
+    install_security(app, settings, sessions, login_failures, storage_trouble=bot.disk.storage_trouble)
     return app
 
 
@@ -116,7 +116,7 @@ def serve(bot: Assistant, host: str, port: int) -> None:
     bot.store  # noqa: B018 - open (and seed) the store before the first visitor, not during
     articles = bot.store.count_articles()
     say(f"the store holds {articles} article{'' if articles == 1 else 's'}; starting the web app")
-    if trouble := bot.disk_trouble():
+    if trouble := bot.disk.trouble():
         log.warning("%s: uploads and feedback are refused until then", trouble)
     # Uploads no article and no unfinished job refers to were left by an interrupted upload.
     removed = swept + bot.sweep_uploads()
