@@ -104,12 +104,14 @@ def summarize(report: IngestReport, replaced: str | None) -> dict[str, Any]:
     return body
 
 
-def _this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def _this_queue() -> str:
+    """``host:pid:token``: the process, and which of its queues (tests run several in one)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _owner_alive(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():
         return True  # another machine's app on a shared data dir: its jobs are its own
     try:
@@ -176,7 +178,7 @@ class UploadJobs:
         self._waiting: OrderedDict[str, deque[UploadJob]] = OrderedDict()  # client → its queued jobs
         self._wake = threading.Condition()
         self._worker: threading.Thread | None = None
-        self.owner = _this_process()
+        self.owner = _this_queue()
         if resume:
             self.resume()
 
