@@ -223,7 +223,7 @@ def _cli(tree: Path, data: Path, *args: str, **popen) -> subprocess.Popen:
 
 
 def p7_kill_reindex(tree: Path, work: Path) -> str:
-    """MEDIUM 7: kill -9 three seconds into `isnad reindex` of 60 articles, then start the app."""
+    """MEDIUM 7: kill -9 six seconds into `isnad reindex` of 60 articles, then start the app."""
     data = work / "d"
     _paragraphs(work / "x", 60)
     assert _cli(tree, data, "ingest", "--quiet", str(work / "x"), stdout=subprocess.DEVNULL).wait() == 0
