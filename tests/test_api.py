@@ -80,6 +80,8 @@ def test_articles_health_and_widget(client):
     widget = client.get("/widget.js")
     assert widget.status_code == 200 and widget.headers["content-type"].startswith("application/javascript")
     assert "attachShadow" in widget.text
+    # Monitors and link checkers ask with HEAD.
+    assert client.head("/widget.js").status_code == 200 and client.head("/api/health").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ def create_app(bot: Assistant) -> FastAPI:
     if settings.api_docs:
         _add_docs(app)
 
-    @app.get("/widget.js", include_in_schema=False)
+    @app.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
     def widget() -> FileResponse:
         return FileResponse(STATIC / "widget.js", media_type="application/javascript",
                             headers={"Cache-Control": "public, max-age=300"})

@@ -47,7 +47,8 @@ SESSION_COOKIE = "isnad_session"
 SESSION_SECONDS = 12 * 3600
 # Reachable without a user even when a login is configured: the login form itself, and the
 # widget's script (code only, no data: host pages load it before anyone has logged in).
-PUBLIC_ROUTES = frozenset({("GET", "/login"), ("POST", "/login"), ("GET", "/logout"), ("GET", "/widget.js")})
+PUBLIC_ROUTES = frozenset({("GET", "/login"), ("POST", "/login"), ("GET", "/logout"), ("GET", "/widget.js"),
+                           ("HEAD", "/widget.js")})
 # Routes whose body is a file: they take up to ISNAD_MAX_FILE_MB instead of ISNAD_MAX_REQUEST_KB.
 FILE_ROUTES = frozenset({("POST", "/api/articles"), ("POST", "/gradio_api/upload")})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
