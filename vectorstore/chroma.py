@@ -8,6 +8,7 @@ An article's record is written *after* its chunks and sentences, so it doubles a
 marker: a crash mid-write leaves a journal entry and a version mismatch that recovery repairs,
 never a listed article with missing chunks.
 
+Its reading half (articles, chunks, the dense searches) is ``vectorstore/store_reading.py``.
 An embedded store has one writer process at a time (``vectorstore/locking.py``). Chroma is
 never given an embedding function: every vector comes from our embedder, so Chroma can never
 fall back to its own default one (which would download a model).
@@ -21,7 +22,6 @@ from typing import Any, Protocol
 
 import chromadb
 from chromadb.errors import ChromaError, NotFoundError
-
 
 from .catalog import catalog_path, catalog_revision, read_catalog, write_catalog
 from .writing import IndexedArticle, write_records

@@ -63,9 +63,8 @@ class Indexer:
             if not store.journal.abandoned(meta, stale_after):
                 continue
             if meta.get("version") == DELETING:
-                # A deletion killed halfway: finish it.
+                # A deletion killed halfway: finish it (its record may be gone already).
                 store.remove(article_id)
-                store.discard_vectors(article_id)
                 with guard(store.config):
                     store.journal.finish([article_id])
                 repaired.append(article_id)
@@ -91,9 +90,11 @@ class Indexer:
             store.content_changed()
         return repaired
 
-    def _finish_reindex(self, options: ChunkingOptions, batch_chunks: int = 64, progress=None) -> list[str]:
+    def _finish_reindex(self, options: ChunkingOptions, batch_chunks: int = 64, progress=None, *,
+                        just_dropped: bool = False) -> list[str]:
         """Rebuild every article a re-index left without vectors (all of them, if it was killed
-        before it started rebuilding), then clear the store's re-indexing flag."""
+        before it started rebuilding), then clear the store's re-indexing flag. ``just_dropped``:
+        no vector is left to discard first (the re-index itself, not a resumed one)."""
         store = self.store
         pending = [i for i, version in store.article_versions().items() if version == REINDEXING]
         batch: list[tuple[Article, list[Chunk], str]] = []
@@ -101,7 +102,8 @@ class Indexer:
             article = store.load_article(article_id)
             if article is None:
                 continue
-            store.discard_vectors(article_id)  # what a killed re-index had written of it
+            if not just_dropped:
+                store.discard_vectors(article_id)  # what a killed re-index had written of it
             batch.append((article, chunk_article(article, options), chunking_version(article, options)))
             if sum(len(c) for _, c, _ in batch) >= batch_chunks:
                 self._write_checked(batch, "re-indexing")
@@ -127,7 +129,7 @@ class Indexer:
         self.store.flags.set_reindexing(True)
         self.store.mark_uncommitted(ids, REINDEXING)
         self.store.drop_vectors()
-        rebuilt = self._finish_reindex(options, batch_chunks, progress)
+        rebuilt = self._finish_reindex(options, batch_chunks, progress, just_dropped=True)
         self.store.content_changed()
         rebuilt_ids = set(rebuilt)
         n_chunks = sum(a.chunks for a in self.store.list_articles() if a.id in rebuilt_ids)
