@@ -26,6 +26,9 @@ from .loaders import LoadResult
 # Wall-clock grace over the CPU budget: the interpreter's start and a child not on the CPU.
 WALL_GRACE_SECONDS = 15.0
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
+# The child's exit status when it runs out of its memory budget before it can answer (while
+# starting or sending the result): the parent tells the cause by this code, not by stderr.
+OUT_OF_MEMORY_EXIT = 75
 
 
 def load_file_bounded(path: Path, max_bytes: int, budget: LoadBudget) -> LoadResult:
@@ -50,7 +53,7 @@ def load_file_bounded(path: Path, max_bytes: int, budget: LoadBudget) -> LoadRes
             return result
     if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         raise IngestError(path, _too_slow(budget))
-    if b"MemoryError" in done.stderr[-2000:]:
+    if done.returncode == OUT_OF_MEMORY_EXIT:
         raise IngestError(path, _too_big(budget))
     raise IngestError(path, f"the file could not be read (the reader stopped with code {done.returncode})")
 
@@ -84,4 +87,7 @@ def _child() -> None:
 
 
 if __name__ == "__main__":
-    _child()
+    try:
+        _child()
+    except MemoryError:
+        os._exit(OUT_OF_MEMORY_EXIT)

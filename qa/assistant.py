@@ -30,7 +30,7 @@ from .pipeline import Pipeline, pipeline_runnable
 from .question import History, Question, check_k
 from .settings import Settings, SettingsError
 from .jobs import pending_upload_paths
-from .uploads import discard_upload, save_upload, sweep_uploads
+from .uploads import UPLOADS, discard_upload, save_upload, sweep_uploads
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class Assistant:
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.data_dir / "uploads"
+        return self.settings.data_dir / UPLOADS
 
     def sweep_uploads(self, scratch: Iterable[Path] = ()) -> list[Path]:
         """Remove upload files that no article refers to (left by a process killed mid-upload),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from ingest.errors import InsufficientStorage, IsnadError
 
 from .settings import Settings
-from .uploads import GRADIO_UPLOADS, uploads_size
+from .uploads import GRADIO_UPLOADS, UPLOADS, uploads_size
 
 
 class DataDirDisk:
@@ -43,7 +43,7 @@ class DataDirDisk:
 
     def kept_uploads(self) -> int:
         data = self.settings.data_dir
-        return uploads_size(data / "uploads") + uploads_size(data / GRADIO_UPLOADS)
+        return uploads_size(data / UPLOADS) + uploads_size(data / GRADIO_UPLOADS)
 
     def storage_trouble(self) -> str | None:
         """Why no file may be kept now: :meth:`trouble`, or the uploads kept (the page's and the

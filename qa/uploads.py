@@ -27,7 +27,9 @@ from ingest.errors import InsufficientStorage, InvalidInput, TooLarge
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 MAX_NAME_CHARS = 120
 PARTIAL_PREFIX = ".partial-"
-# Where the web page's upload widget (Gradio) keeps visitors' files until they are added.
+# Under the data dir: where uploads are kept (a folder each), and where the web page's upload
+# widget (Gradio) keeps visitors' files until they are added.
+UPLOADS = "uploads"
 GRADIO_UPLOADS = "gradio-uploads"
 
 
