@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest import IngestReport
+from ingest.atomic import write_json_atomically
 from ingest.errors import NotFound, RateLimited, Unavailable
 
 from .limits import RateLimiter
@@ -131,17 +132,12 @@ class JobLedger:
 
     def save(self, job: UploadJob) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{job.id}.json"
-        partial = self.folder / f".{job.id}.{uuid.uuid4().hex[:8]}"
         try:
-            partial.write_text(json.dumps(job.record(), ensure_ascii=False), encoding="utf-8")
-            os.replace(partial, path)
+            write_json_atomically(self.folder / f"{job.id}.json", job.record())
         except OSError:
             # A full disk must not stop the worker: the job goes on in memory, and is only
             # not resumable after a restart.
             log.warning("could not record upload job %s in %s", job.id, self.folder, exc_info=True)
-        finally:
-            partial.unlink(missing_ok=True)
 
     def remove(self, job_id: str) -> None:
         (self.folder / f"{job_id}.json").unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from pathlib import Path
 from typing import Any
 
+from ingest.atomic import write_json_atomically
 from ingest.errors import IsnadError, Unavailable
 from qa.settings import Settings
 from vectorstore.locking import held_elsewhere
@@ -33,9 +34,7 @@ def local_url(host: str, port: int) -> str:
 
 def write_note(settings: Settings, url: str) -> Path:
     note = settings.data_dir / NOTE_NAME
-    partial = note.with_name(f".{NOTE_NAME}.{os.getpid()}")
-    partial.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
-    os.replace(partial, note)
+    write_json_atomically(note, {"url": url, "pid": os.getpid()})
     return note
 
 

@@ -36,6 +36,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
+from ingest.atomic import write_json_atomically
 from qa import Settings
 from qa.limits import RateLimiter
 from qa.settings import host_name
@@ -145,12 +146,7 @@ class RevokedTokens:
         now = time.time()
         entries = {k: v for k, v in self._load().items() if v > now}
         entries[signature] = expires
-        partial = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}")
-        try:
-            partial.write_text(json.dumps(entries), encoding="utf-8")
-            os.replace(partial, self.path)
-        finally:
-            partial.unlink(missing_ok=True)
+        write_json_atomically(self.path, entries)
 
 
 def _read_or_create_secret(path: Path) -> bytes:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import uuid
 from pathlib import Path
 
+from ingest.atomic import write_json_atomically
 from ingest.records import ArticleInfo
 
 CATALOG_NAME = "articles.json"
@@ -25,14 +24,8 @@ def catalog_path(store_folder: Path) -> Path:
 
 
 def write_catalog(store_folder: Path, revision: str, articles: list[ArticleInfo]) -> None:
-    path = catalog_path(store_folder)
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     body = {"revision": revision, "articles": [dataclasses.asdict(a) for a in articles]}
-    try:
-        partial.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    write_json_atomically(catalog_path(store_folder), body)
 
 
 def catalog_revision(store_folder: Path) -> str | None:
