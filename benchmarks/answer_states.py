@@ -103,13 +103,20 @@ def seed_retrieved(settings: Settings) -> list[Retrieved]:
 
 def fitted(names, data, *, only_articles=None, margin=DEFAULT_SUPPORT_MARGIN,
            completion=DEFAULT_COMPLETION_MARGIN) -> Calibration:
+    return Calibration.from_dict(fitted_dict(names, data, only_articles=only_articles, margin=margin,
+                                             completion=completion))
+
+
+def fitted_dict(names, data, *, only_articles=None, margin=DEFAULT_SUPPORT_MARGIN,
+                completion=DEFAULT_COMPLETION_MARGIN) -> dict:
+    """What ``isnad calibrate`` fits on these sets, from the cached retrievals."""
     samples = Samples()
     for name in names:
         rows = data[name]
         if only_articles is not None and SETS[name][0] == "cross":
             rows = [r for r in rows if only_articles(r.question)]
         samples.extend(samples_of(rows, SETS[name][0]))
-    return Calibration.from_dict(fit(samples, support_margin=margin, completion_margin=completion))
+    return fit(samples, support_margin=margin, completion_margin=completion)
 
 
 def judge(rows: list[Retrieved], calibration: Calibration) -> dict:
@@ -158,9 +165,21 @@ def main() -> None:
     parser.add_argument("--margins", default=None, help="support margins to compare, e.g. 0.5,1,2")
     parser.add_argument("--completion-margins", default=None,
                         help="completion margins to compare, e.g. 1,2,3 (one no wider than the support margin: none)")
+    parser.add_argument("--write-shipped", action="store_true",
+                        help="write the fit on the shipped sets (what `isnad calibrate` would write) to qa/calibration.json")
     args = parser.parse_args()
     settings = Settings.from_env()
     data = {name: retrieved(name, settings, args.fresh) for name in [*SETS, "seed"]}
+    if args.write_shipped:
+        from qa.calibrate import write
+        import datetime as dt
+        result = fitted_dict(SHIPPED, data)
+        result.update({"datasets": {"same_script": ["arcd/arcd-train.json", "aaqad/AAQAD-v1.0_0.json"],
+                                    "cross_script": ["xquad/xquad.ar.json:xquad/xquad.en.json"]},
+                       "embedder": settings.embedder, "chunking": [settings.chunk_size, settings.chunk_overlap],
+                       "top_k": settings.top_k, "date": dt.date.today().isoformat(),
+                       "made_by": "python benchmarks/answer_states.py --write-shipped"})
+        print(f"wrote {write(result)}", file=sys.stderr)
     supports = [float(m) for m in args.margins.split(",")] if args.margins else [DEFAULT_SUPPORT_MARGIN]
     completions = ([float(m) for m in args.completion_margins.split(",")] if args.completion_margins
                    else [DEFAULT_COMPLETION_MARGIN])

@@ -79,3 +79,22 @@ def tokens(text: str) -> list[str]:
 def terms(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Stemmed matching terms of ``text``, in order, duplicates kept."""
     return [stem(t) for t in tokens(text) if keep_stopwords or t not in STOPWORDS]
+
+
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_ENGLISH_WORDS = frozenset("the of and to in is was for on with that by as at from it which this are were has have".split())
+_FRENCH_WORDS = frozenset("le la les des du de et est un une dans pour par sur au aux qui que avec se ne pas été ont "
+                          "son sa ses cette ce".split())
+
+
+def text_language(text: str) -> str:
+    """``ar``, ``en`` or ``fr`` for a passage of running text: Arabic when Arabic letters are
+    at least as many as Latin ones, else by which language's function words it holds more of
+    (retrieval compares a question with passages of each language on the same footing)."""
+    arabic = len(_ARABIC.findall(text))
+    if arabic and arabic >= len(_LATIN_LETTER.findall(text)):
+        return "ar"
+    words = _TOKEN.findall(text.lower())
+    french = sum(w in _FRENCH_WORDS for w in words)
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    return "fr" if french > english else "en"

@@ -34,18 +34,25 @@ SENTENCE_FEATURES = (
     "log_new_terms",  # log(1 + terms that are not the question's)
     "coverage_times_similarity",
     "first_in_passage",
+    "holds_asked_kind",  # the question asks a kind (a quantity, a date, a person, a place) and the sentence holds it
+    "lacks_asked_kind",  # ... and the sentence does not
+    "names_asked_attribute",  # the sentence names what the question asks about (weight, cost...), by word or unit
+    "other_quantity",  # a quantity of another attribute than the one asked (the capacity for a cost)
 )
 EVIDENCE_FEATURES = (
     "best_similarity",  # best sentence similarity
     "best_passage",  # best passage (chunk) similarity
     "best_coverage",
     "best_window_coverage",
+    # the best similarity among sentences holding what the question asks for, minus the best
+    # similarity (0 when the question asks no kind; -1 when no sentence holds it)
+    "kind_similarity_gap",
     "similarity_over_baseline",  # best sentence similarity minus the question's sentence baseline
     "passage_over_baseline",  # best passage similarity minus its chunk baseline
 )
 # Without the question's baselines (a store too small for them): the evidence model that
 # does without them, fitted on the same data.
-EVIDENCE_FEATURES_WITHOUT_BASELINE = EVIDENCE_FEATURES[:4]
+EVIDENCE_FEATURES_WITHOUT_BASELINE = EVIDENCE_FEATURES[:5]
 RELATIONS = ("same", "cross")
 # Share of the answerable questions the floor keeps above it (below it: "the articles don't
 # say"), and how far below the lead's logit a further sentence may score and still be quoted;
@@ -56,6 +63,11 @@ DEFAULT_SUPPORT_MARGIN = 1.0
 # that no sentence quoted before it holds (the lead names the dialogue, this sentence who chaired
 # it); chosen on sets not used for fitting, like the support margin.
 DEFAULT_COMPLETION_MARGIN = 3.0
+# Added to the ranker's logit of a sentence that holds what a specific question asks for (a
+# quantity of the named attribute, a number of what is counted), taken from one that states a
+# quantity of another attribute: the ranker learns these questions from few examples. Chosen
+# on sets not used for fitting (BENCHMARKS.md).
+DEFAULT_KIND_BONUS = 2.0
 CLAUSE_FEATURES = (
     "coverage",  # IDF-weighted share of the question's terms in the clause
     "neighbour_coverage",  # ... in the clauses next to it

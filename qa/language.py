@@ -46,6 +46,12 @@ MESSAGES = {
         "en": "The articles don't say.",
         "fr": "Les articles ne le disent pas.",
     },
+    # A message with no question in it ("ok", "?").
+    "no_question": {
+        "ar": "لا أجد سؤالا في هذه الرسالة: اسأل عن أمر تتناوله المقالات.",
+        "en": "There is no question in this message: ask about something the articles cover.",
+        "fr": "Ce message ne contient pas de question : posez-en une sur ce que traitent les articles.",
+    },
     "llm_fallback": {
         "ar": "تعذر الوصول إلى النموذج اللغوي؛ هذه الإجابة مقتبسة مباشرة من المقالات.",
         "en": "The language model is unavailable; this answer quotes the articles directly.",
@@ -90,11 +96,26 @@ MESSAGES = {
         "en": "The articles may not answer this directly; the closest passage is:",
         "fr": "Les articles n'y répondent peut-être pas directement ; le passage le plus proche :",
     },
-    # Said before quotes in another language than the question.
-    "cross_language": {
-        "en": "The articles are in Arabic; the answer quotes them as written:",
-        "fr": "Les articles sont en arabe ; la réponse les cite tels quels :",
-        "ar": "المقالات بلغة أخرى؛ الإجابة تقتبسها كما وردت:",
+    # Said before quotes in another language than the question, named by the quotes' language.
+    "cross_language/ar": {
+        "en": "The passages quoted are in Arabic; the answer quotes them as written.",
+        "fr": "Les passages cités sont en arabe ; la réponse les cite tels quels.",
+        "ar": "",
+    },
+    "cross_language/en": {
+        "ar": "المقاطع المقتبسة باللغة الإنجليزية؛ الإجابة تقتبسها كما وردت.",
+        "fr": "Les passages cités sont en anglais ; la réponse les cite tels quels.",
+        "en": "",
+    },
+    "cross_language/fr": {
+        "ar": "المقاطع المقتبسة باللغة الفرنسية؛ الإجابة تقتبسها كما وردت.",
+        "en": "The passages quoted are in French; the answer quotes them as written.",
+        "fr": "",
+    },
+    "cross_language/mixed": {
+        "ar": "بعض المقاطع المقتبسة بلغة أخرى؛ الإجابة تقتبسها كما وردت.",
+        "en": "Some passages quoted are in another language; the answer quotes them as written.",
+        "fr": "Certains passages cités sont dans une autre langue ; la réponse les cite tels quels.",
     },
 }
 
@@ -105,5 +126,15 @@ def message(name: str, question: str) -> str:
 
 
 abstain_message = partial(message, "abstain")
-cross_language_notice = partial(message, "cross_language")
+
+
+def cross_language_notice(question: str, quotes: list[str]) -> str | None:
+    """What to say before quotes that are not in the question's language (``None``: they all are)."""
+    asked = detect_language(question)
+    languages = {detect_language(q) for q in quotes}
+    if not languages - {asked}:
+        return None
+    name = f"cross_language/{languages.pop()}" if len(languages) == 1 else "cross_language/mixed"
+    return MESSAGES[name][asked] or None
+
 tentative_notice = partial(message, "tentative")

@@ -43,7 +43,7 @@ from .extractive import ExtractiveAnswerer
 from .language import message
 from .llm import Deadlines, LLMAnswerer, LLMTruncated, LLMUnavailable
 from .question import History, Question
-from .smalltalk import is_small_talk, small_talk_reply
+from .smalltalk import asks_nothing, is_small_talk, small_talk_reply
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -136,6 +136,9 @@ class Pipeline:
         if is_small_talk(question.text):
             yield from self.small_talk(question, trace)
             return
+        if asks_nothing(question.text):
+            yield from self.no_question(question, trace)
+            return
         k = question.k or self.parts.settings.top_k
         used, passages = self.search(question, k, depth=depth, trace=trace)
         yield Sources(used, passages)
@@ -168,6 +171,14 @@ class Pipeline:
         recent = sorted(self.parts.list_articles(), key=lambda a: -a.ingested_at)
         answer = Answer(small_talk_reply(question.text, [a.title for a in recent]), status=SMALL_TALK,
                         question_used=question.text)
+        trace.question_used, trace.answer = question.text, answer
+        yield Sources(question.text, [])
+        yield Delta(answer.text)
+        yield Final(answer)
+
+    def no_question(self, question: Question, trace: Trace) -> Iterator[Event]:
+        """A message that asks nothing ("ok", "?"): the articles don't answer it; no retrieval."""
+        answer = Answer(message("no_question", question.text), abstained=True, question_used=question.text)
         trace.question_used, trace.answer = question.text, answer
         yield Sources(question.text, [])
         yield Delta(answer.text)
@@ -264,6 +275,7 @@ class Pipeline:
             lexical=[p for p in cands.lexical if not leave_out(p.article_id)],
             sentences=[s for s in cands.sentences if not leave_out(s[0])],
             lexical_coverage=cands.lexical_coverage,
+            language=cands.language,
         )
         passages = self.parts.retriever.fuse(kept, k)
         self.parts.retriever.complete_sentences(passages, trace.vector)

@@ -52,7 +52,8 @@ def check_question_length(question: str) -> None:
     """:class:`InvalidInput` for a question over ``Question.MAX_CHARS`` once cleaned."""
     cleaned = clean_text(question) if len(question) > Question.MAX_CHARS else question
     if len(cleaned) > Question.MAX_CHARS:
-        raise InvalidInput(f"the question is too long ({len(cleaned)} characters; the limit is {Question.MAX_CHARS})")
+        raise InvalidInput(f"السؤال طويل جدا ({len(cleaned)} حرفا، والحد {Question.MAX_CHARS}) · "
+                           f"the question is too long ({len(cleaned)} characters; the limit is {Question.MAX_CHARS})")
 
 
 def clean_history(history: Sequence | None) -> History:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ingest.analysis import tokens
+
 from .language import detect_language
 
 # Whole messages only (after trimming punctuation and emoji): "hello", "مرحبا يا صديقي" is not
@@ -46,6 +48,22 @@ EMPTY_STORE = {
     "en": "No articles are stored yet: add some first.",
     "fr": "Aucun article n'est encore enregistré : ajoutez-en d'abord.",
 }
+
+
+# Messages that acknowledge rather than ask ("ok", "نعم", "d'accord"), as word tokens.
+_ACKNOWLEDGEMENTS = frozenset(tokens(
+    "ok okay okey k yes no yeah yep nope sure fine great cool nice good right alright understood got it "
+    "oui non d accord bien super parfait entendu vu "
+    "نعم لا حسنا طيب اوكي أوكي تمام ممتاز جيد اكيد أكيد فهمت"
+))
+
+
+def asks_nothing(message: str) -> bool:
+    """A message with no question in it: punctuation alone ("?", "..."), or words that only
+    acknowledge ("ok", "نعم", "d'accord"). Searching the articles for it would quote whatever
+    is nearest."""
+    words = tokens(message)
+    return not words or set(words) <= _ACKNOWLEDGEMENTS
 
 
 def is_small_talk(message: str) -> bool:

@@ -115,18 +115,53 @@ def test_chat_page_cited_answer_and_highlighted_span(page, live):
     # The answer reads right to left, following its own text.
     assert answer.evaluate("e => getComputedStyle(e).direction") == "rtl"
 
+    page_scroll = page.evaluate("() => [window.scrollX, window.scrollY]")
     answer.locator("a.isnad-cite").first.click()
     opened = page.locator("#isnad-sources details[open]")
     opened.wait_for()
     quotes = opened.locator("mark.isnad-quote")
     assert quotes.first.is_visible()
     assert any("٥٨٠ ميغاواط" in q for q in quotes.all_inner_texts())
-    assert "محطة نور" in opened.locator("summary").inner_text()
+    summary = opened.locator("summary").inner_text()
+    assert "محطة نور" in summary and not re.search(r"·\s*0\.\d", summary)  # no bare score in the title
+    # Only the sources panel moves to the quote: the page (and the chat with it) stays put.
+    assert page.evaluate("() => [window.scrollX, window.scrollY]") == page_scroll
+    assert contrast(quotes.first) >= 4.5
     screenshot(page, "chat-page.png")
 
     # Nothing the page needs comes from outside this machine.
     outside = [u for u in requests if not u.startswith((live, "data:", "blob:"))]
     assert outside == []
+
+
+CONTRAST = """e => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+                                   .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const s = getComputedStyle(e), fg = lum(rgb(s.color)), bg = lum(rgb(s.backgroundColor));
+  return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+}"""
+
+
+def contrast(locator) -> float:
+    """WCAG contrast ratio of an element's text colour against its own background."""
+    return locator.evaluate(CONTRAST)
+
+
+def test_dark_mode_keeps_the_quote_readable(page, live):
+    page.goto(live + "?__theme=dark")
+    ask_on_page(page, "How long does the Fes festival last?")
+    answer = page.locator("#isnad-chat .isnad-answer").last
+    answer.locator("a.isnad-cite").first.wait_for()
+    answer.locator("a.isnad-cite").first.click()
+    quote = page.locator("#isnad-sources details[open] mark.isnad-quote").first
+    quote.wait_for()
+    assert page.evaluate("() => document.body.classList.contains('dark')")
+    assert contrast(quote) >= 4.5  # it was the theme's light text on pale yellow
+    # One notice a paragraph: the quotes' language is said apart from anything else.
+    notices = answer.locator(".isnad-notice").all_inner_texts()
+    assert notices and all(n.count("; the answer quotes") <= 1 for n in notices)
+    screenshot(page, "chat-page-dark.png")
 
 
 def test_start_says_what_it_does_and_where_the_page_is(page, live):

@@ -28,6 +28,7 @@ def test_python_example_runs_as_written(tmp_path):
     assert "ناصر بوريطة" in out and "[1]" in out
     assert "sources" in out and "delta" in out and "answer" in out
     assert "من ترأس الحوار؟" in out  # the condensed follow-up carries the first question
+    assert not (tmp_path / "data").exists()  # the demo article went to a throwaway store, not the user's
 
 
 def test_widget_snippet_has_the_documented_shape():

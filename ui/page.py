@@ -71,15 +71,17 @@ def _client(request: gr.Request | None) -> str:
 def _job_line(job: UploadJob) -> tuple[bool, str]:
     """(ok, line) for the status list: a finished job's outcome, or where a running one is."""
     if job.finished is None:
-        where = f"embedding {job.chunks_to_embed} chunks" if job.stage == "embedding" else job.stage
+        where = (f"تضمين {job.chunks_to_embed} مقطعا · embedding {job.chunks_to_embed} chunks"
+                 if job.stage == "embedding" else job.stage)
         return True, f"… {job.file}: {where}"
     body = job.to_dict()
     errors = body.get("errors") or []
     if job.state == "failed":
-        return False, f"✗ {job.file}: {'; '.join(errors) or 'nothing could be stored'}"
+        return False, f"✗ {job.file}: {'; '.join(errors) or 'تعذر حفظ أي شيء · nothing could be stored'}"
     if body.get("written", 0) == 0:
-        return True, f"✓ {job.file}: already in the store, unchanged"
-    line = f"✓ {job.file}: {body['written']} article(s) added, {body['chunks']} chunk(s)"
+        return True, f"✓ {job.file}: موجود من قبل، دون تغيير · already in the store, unchanged"
+    line = (f"✓ {job.file}: أضيفت مقالات: {body['written']}، مقاطع: {body['chunks']} · "
+            f"{body['written']} article(s) added, {body['chunks']} chunk(s)")
     return (not errors), line + "".join(f"; ✗ {e}" for e in errors)
 
 
@@ -209,7 +211,8 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
                 add = gr.Button("أضف · Add", variant="primary", elem_id="isnad-add")
                 status = gr.HTML(elem_id="isnad-ingest-status")
             with gr.Tab("الملاحظات · Feedback", id="feedback"):
-                gr.Markdown("Thumbs up/down given on answers, as JSON lines.")
+                gr.HTML('<p dir="rtl" lang="ar">تقييمات الإجابات (إعجاب أو عدمه) بصيغة أسطر JSON.</p>'
+                        '<p dir="ltr" lang="en">Thumbs up/down given on answers, as JSON lines.</p>')
                 # A plain link to the API's export (behind the same login): fresh on every click,
                 # downloaded on the first one (a DownloadButton only had the file from the second).
                 gr.HTML('<a class="isnad-export" href="api/feedback/export" download="isnad-feedback.jsonl">'

@@ -42,7 +42,9 @@ MORE_LABEL = "مزيد من المصادر · more from the sources"
 def final_answer_html(answer: dict, turn: int) -> str:
     """A finished answer (``Answer.to_dict()``): its notice, the lead, then the other quoted
     sentences under "more from the sources"."""
-    notice = f'<p class="isnad-notice">{shown(answer["notice"])}</p>' if answer.get("notice") else ""
+    # One paragraph a notice (the quotes' language, the doubt before "the closest passage is:").
+    notice = "".join(f'<p class="isnad-notice" dir="auto">{shown(line)}</p>'
+                     for line in (answer.get("notice") or "").split("\n") if line.strip())
     lead, text = answer.get("lead") or answer["answer"], answer["answer"]
     rest = text.replace(lead, "", 1).strip() if lead != text and lead in text else ""
     more = (f'<div class="isnad-more"><span class="isnad-more-label">{MORE_LABEL}</span>'
@@ -81,8 +83,9 @@ def sources_html(turns: list[dict], article_text) -> str:
     article's full text for the viewer.
     """
     if not turns:
-        return ('<div class="isnad-sources-empty" dir="auto">ستظهر هنا المقاطع التي تستند إليها الإجابة. '
-                "The passages each answer rests on appear here.</div>")
+        # Two paragraphs: one line of Arabic and English together reads in one direction only.
+        return ('<div class="isnad-sources-empty"><p dir="rtl" lang="ar">ستظهر هنا المقاطع التي تستند إليها الإجابة.</p>'
+                '<p dir="ltr" lang="en">The passages each answer rests on appear here.</p></div>')
     blocks = []
     for turn, data in enumerate(turns):
         cited = {c["n"]: c for c in data["citations"]}
@@ -98,10 +101,12 @@ def sources_html(turns: list[dict], article_text) -> str:
                 quotes = [(c["quote_start"], c["quote_end"])]
             clause = (c["clause_start"], c["clause_end"]) if c.get("clause_start") is not None else None
             body = _span(text, c["start"], c["end"], quotes, clause) if text is not None else shown(c["text"])
-            page = f" · page {c['page']}" if c.get("page") else ""
+            page = f" · صفحة {c['page']} page" if c.get("page") else ""
+            # The retrieval score is no reading matter: a tooltip for those who want it.
+            score = f'درجة المطابقة · retrieval score {c["score"]:.2f}'
             items.append(
                 f'<details class="isnad-source" id="isnad-src-{turn}-{n}" data-n="{n}">'
-                f'<summary dir="auto"><b>[{n}]</b> {shown(c["title"])}{page} · {c["score"]:.2f}</summary>'
+                f'<summary dir="auto" title="{score}"><b>[{n}]</b> {shown(c["title"])}{page}</summary>'
                 f'<div class="isnad-article" dir="auto">{body}</div></details>'
             )
         hidden = "" if turn == len(turns) - 1 else " hidden"
@@ -128,10 +133,23 @@ document.addEventListener("click", function (event) {
   var box = document.getElementById("isnad-src-" + turn + "-" + n);
   if (!box) return;
   box.open = true;
-  box.scrollIntoView({block: "nearest"});
-  var mark = box.querySelector("mark");
-  if (mark) mark.scrollIntoView({block: "center"});
+  // Only the sources panel and the article inside it scroll to the quote: scrollIntoView would
+  // move the whole page (and the chat with it) as well.
+  var panel = scroller(box.parentElement);
+  if (panel) panel.scrollTop += box.getBoundingClientRect().top - panel.getBoundingClientRect().top;
+  var mark = box.querySelector("mark"), article = box.querySelector(".isnad-article");
+  if (mark && article) {
+    article.scrollTop += mark.getBoundingClientRect().top - article.getBoundingClientRect().top
+                         - article.clientHeight / 3;
+  }
 });
+function scroller(node) {
+  for (; node && node !== document.body; node = node.parentElement) {
+    var style = getComputedStyle(node).overflowY;
+    if ((style === "auto" || style === "scroll") && node.scrollHeight > node.clientHeight) return node;
+  }
+  return null;
+}
 </script>
 """
 
@@ -141,7 +159,9 @@ PAGE_CSS = """
 .isnad-cite { text-decoration: none; font-weight: 600; padding: 0 1px; }
 .isnad-article { white-space: pre-wrap; line-height: 1.7; max-height: 420px; overflow-y: auto; unicode-bidi: plaintext; }
 .isnad-passage { background: rgba(250, 204, 21, 0.15); }
-mark.isnad-quote { background: #fde68a; color: inherit; padding: 1px 0; }
+/* Dark text on the pale highlight in either theme (the theme's light text on it was unreadable in dark mode). */
+mark.isnad-quote { background: #fde68a; color: #1f2937; padding: 1px 0; }
+.dark mark.isnad-quote { background: #fcd34d; color: #111827; }
 .isnad-source summary { cursor: pointer; unicode-bidi: plaintext; }
 .isnad-source { margin-bottom: 0.5em; }
 .isnad-notice { margin: 0 0 0.4em; font-style: italic; opacity: 0.8; unicode-bidi: plaintext; }
