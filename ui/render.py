@@ -37,6 +37,16 @@ def answer_html(text: str, turn: int, css: str = "isnad-answer") -> str:
 
 
 MORE_LABEL = "مزيد من المصادر · more from the sources"
+_FIRST_STRONG = re.compile(r"[A-Za-z\u00c0-\u024f\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+
+
+def direction_of(text: str) -> str:
+    """``rtl`` or ``ltr``: the direction of the first letter that has one (what dir="auto" reads)."""
+    first = _FIRST_STRONG.search(text)
+    return "rtl" if first and first.group() >= "\u0590" else "ltr"
+
+
+
 
 
 def final_answer_html(answer: dict, turn: int) -> str:
@@ -50,7 +60,8 @@ def final_answer_html(answer: dict, turn: int) -> str:
     more = (f'<div class="isnad-more"><span class="isnad-more-label">{MORE_LABEL}</span>'
             f'{answer_html(rest, turn, "isnad-answer-part")}</div>') if rest else ""
     body = answer_html(lead if rest else text, turn, "isnad-answer-part")
-    return f'<div dir="auto" class="isnad-answer">{notice}{body}{more}</div>'
+    # Its parts set their own direction, so dir="auto" on the whole would find no text to go by.
+    return f'<div dir="{direction_of(lead)}" class="isnad-answer">{notice}{body}{more}</div>'
 
 
 def question_html(text: str) -> str:
@@ -162,6 +173,7 @@ PAGE_CSS = """
 /* Dark text on the pale highlight in either theme (the theme's light text on it was unreadable in dark mode). */
 mark.isnad-quote { background: #fde68a; color: #1f2937; padding: 1px 0; }
 .dark mark.isnad-quote { background: #fcd34d; color: #111827; }
+mark.isnad-quote strong, mark.isnad-quote b { color: inherit; }
 .isnad-source summary { cursor: pointer; unicode-bidi: plaintext; }
 .isnad-source { margin-bottom: 0.5em; }
 .isnad-notice { margin: 0 0 0.4em; font-style: italic; opacity: 0.8; unicode-bidi: plaintext; }
