@@ -193,6 +193,18 @@ def test_english_message_reads_left_to_right(page, live):
     assert question.evaluate("e => getComputedStyle(e).direction") == "ltr"
 
 
+def test_gradios_own_words_are_bilingual_in_an_english_browser(browser, live):
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(live)
+    page.get_by_role("tab", name="إضافة مقالات · Add articles").click()
+    drop = page.locator("#isnad-files")
+    drop.wait_for()
+    assert "أسقط الملف هنا · Drop File Here" in drop.inner_text()
+    context.close()
+
+
 def test_sessions_never_mix(browser, live):
     contexts = [browser.new_context() for _ in range(2)]
     pages = [c.new_page() for c in contexts]

@@ -81,7 +81,7 @@ def create_app(bot: Assistant) -> FastAPI:
     app = gr.mount_gradio_app(
         app, page, path="/", auth_dependency=gradio_user if login_needed else None,
         theme=offline_theme(), css=PAGE_CSS, head=CLICK_SCRIPT, footer_links=["api"],
-        max_file_size=settings.max_file_bytes, ssr_mode=False, show_error=False,
+        max_file_size=settings.max_file_bytes, ssr_mode=False, show_error=False, i18n=PAGE_TRANSLATIONS,
     )
     # Gradio checks that a file value names a file its upload route stored only once the app
     # "has launched", which a mounted app never does: without this, the call API would copy
@@ -89,6 +89,13 @@ def create_app(bot: Assistant) -> FastAPI:
     page.has_launched = True
     install_security(app, settings, sessions, login_failures, storage_trouble=bot.disk.storage_trouble)
     return app
+
+
+# Gradio's own words on the page in both of the page's languages, whatever the browser's locale
+# (with an English browser the file box said only "Drop File Here"), like every label isnad writes.
+_BILINGUAL = {"upload_text.drop_file": "أسقط الملف هنا · Drop File Here",
+              "upload_text.click_to_upload": "انقر للرفع · Click to Upload", "common.or": "أو · or"}
+PAGE_TRANSLATIONS = gr.I18n(**{locale: _BILINGUAL for locale in ("en", "ar", "fr")})
 
 
 class _AnnouncedServer(uvicorn.Server):
