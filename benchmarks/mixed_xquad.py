@@ -50,10 +50,69 @@ def ranks(bot: Assistant, questions, offsets: list[float]) -> dict[float, list[i
     return out
 
 
+def stores_of(ar, en):
+    """The two mixed stores (each article in one language) and their questions in both languages."""
+    titles = sorted({p.title for p in ar.paragraphs})
+    english = {p.id: p.text for p in en.paragraphs}
+    arabic_articles = set(titles[0::2])
+
+    def article(p, text):
+        return Article(id=p.id, title=p.title, text=text, source="", format="text")
+
+    return {
+        "mixed": [article(p, p.text if p.title in arabic_articles else english[p.id]) for p in ar.paragraphs],
+        "mixed, swapped": [article(p, english[p.id] if p.title in arabic_articles else p.text) for p in ar.paragraphs],
+    }
+
+
+def answer_quality() -> None:
+    """Per (question language, article language) in the mixed stores, the shipped answerer: the
+    lead holds the gold answer; answered / tentative / not found; confident errors (answered,
+    the lead without the gold answer)."""
+    from qa.pipeline import Trace
+    from qa.question import Question
+    from qa.squad import answer_holds_gold
+
+    ar = load_squad(SHARED / "xquad/xquad.ar.json")
+    en_q = load_squad(SHARED / "xquad/xquad.ar.json", SHARED / "xquad/xquad.en.json")
+    en = load_squad(SHARED / "xquad/xquad.en.json")
+    en_answers = {q.id: q for q in load_squad(SHARED / "xquad/xquad.en.json").questions}
+    asked = {"ar": ar.questions, "en": en_q.questions}
+    counts = defaultdict(lambda: defaultdict(int))
+    for name, articles in stores_of(ar, en).items():
+        ar_ids = {a.id for a in articles if is_arabic(a.text)}
+        with tempfile.TemporaryDirectory() as tmp:
+            bot = build(tmp, articles)
+            for lang, questions in asked.items():
+                for q in questions:
+                    a_lang = "ar" if q.paragraph_id in ar_ids else "en"
+                    gold = q if a_lang == "ar" else en_answers[q.id]  # the gold span in the article's language
+                    answer = bot.pipeline.ask(Question.of(q.text), trace=Trace())
+                    cited = [c.article_id for c in answer.citations]
+                    right = not answer.abstained and answer_holds_gold(answer.lead, cited[:1], gold)
+                    c = counts[(lang, a_lang)]
+                    c["n"] += 1
+                    c[answer.status] += 1
+                    c["lead"] += right
+                    c["confident"] += answer.status == "answered" and not right
+            bot.close()
+    print("| question | article | n | lead | answered | tentative | not found | confident errors |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for (ql, al), c in sorted(counts.items()):
+        n = c["n"]
+        print(f"| {ql} | {al} | {n} | {c['lead'] / n:.3f} | {c['answered'] / n:.3f} | {c['tentative'] / n:.3f} | "
+              f"{c['not_found'] / n:.3f} | {c['confident'] / n:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--offsets", default="0,0.01,0.02,0.03,0.04,0.05,0.06")
+    parser.add_argument("--answers", action="store_true",
+                        help="instead: answer every question in the mixed stores with the shipped models and offset")
     args = parser.parse_args()
+    if args.answers:
+        answer_quality()
+        return
     offsets = [float(x) for x in args.offsets.split(",")]
     ar = load_squad(SHARED / "xquad/xquad.ar.json")
     en_q = load_squad(SHARED / "xquad/xquad.ar.json", SHARED / "xquad/xquad.en.json")
