@@ -34,7 +34,7 @@ from vectorstore import Passage
 from .answer import ANSWERED, TENTATIVE, Answer
 from .answering.features import (IdfFn, Scored, Sentence, clause_features, evidence_features, holds_asked,
                                  sentence_features, sentences_of)
-from .answering.kinds import PERSON, asked_by
+from .answering.kinds import PERSON, asked_by, names_someone_new
 from .answer_models import (DEFAULT_KIND_BONUS, CLAUSE_FEATURES, EVIDENCE_FEATURES, EVIDENCE_FEATURES_WITHOUT_BASELINE, SENTENCE_FEATURES,
                             Calibration)
 from .citations import citation_for
@@ -118,7 +118,9 @@ class ExtractiveAnswerer:
         logits = self.calibration.ranker.logit(np.vstack([s.features for s in scored.sentences]))
         for s, value in zip(scored.sentences, logits):
             s.score = float(value)
-            if self.kind_bonus and holds_asked(s, scored.asked):
+            if scored.asked.kind == PERSON and not is_arabic(s.text):
+                s.names_new = names_someone_new(s.text, question)
+            if self.kind_bonus and (holds_asked(s, scored.asked) or s.names_new):
                 s.score += self.kind_bonus
             elif self.kind_bonus and scored.asked.specific and s.stated.other_quantity(scored.asked):
                 s.score -= self.kind_bonus  # the capacity when the cost is asked
@@ -162,7 +164,7 @@ class ExtractiveAnswerer:
         if (self.kind_gate and asked.counted and lead.same_script
                 and not asked.counted & set(terms(passages[lead.passage].text))):
             return True  # "how many people work there?": no people counted in the lead's passage
-        if self.person_gate and asked.kind == PERSON and not is_arabic(lead.text) and not lead.stated.person:
+        if self.person_gate and asked.kind == PERSON and not is_arabic(lead.text) and not lead.names_new:
             return True  # "who chairs the port?" led by a Latin-script sentence naming nobody (Arabic has no capitals to tell)
         return self.subject_gate and not self._subjects(passages[0]) & self._subjects(passages[lead.passage])
 

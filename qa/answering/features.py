@@ -44,6 +44,7 @@ class Sentence:
     window_coverage: float = 0.0
     question_terms: frozenset[str] = frozenset()  # the question's terms it holds (same script only)
     stated: Stated | None = None  # what it states (a number, a date, a cost...), in any language
+    names_new: bool = False  # a Latin-script sentence naming someone a "who" question does not (set by scoring)
     features: np.ndarray | None = None
     score: float = 0.0
 

@@ -329,3 +329,14 @@ def stated_in(sentence: str) -> Stated:
         attributes=frozenset(a for a, lex in ATTRIBUTE_WORDS.items() if forms & lex),
         quantities=quantities,
     )
+
+
+def names_someone_new(sentence: str, question: str) -> bool:
+    """Whether a Latin-script sentence names someone the question does not: a run of capitalised
+    words that are not the question's own ("Noor Midelt" in "who runs Noor Midelt?" is the
+    subject, not the answer), or a title or verb of saying ("chairman", "a déclaré")."""
+    asked = set(tokens(question))
+    if any(not set(tokens(m.group())) <= asked for m in _NAME.finditer(sentence)):
+        return True
+    return bool((_word_forms(sentence) & PERSON_WORDS) - _word_forms(question))
+
