@@ -34,7 +34,7 @@ from vectorstore import Passage
 from .answer import ANSWERED, TENTATIVE, Answer
 from .answering.features import (IdfFn, Scored, Sentence, clause_features, evidence_features, holds_asked,
                                  sentence_features, sentences_of)
-from .answering.kinds import PERSON, asked_by, names_someone_new
+from .answering.kinds import PERSON, TIME, asked_by, names_someone_new, states_future
 from .answer_models import (DEFAULT_KIND_BONUS, CLAUSE_FEATURES, EVIDENCE_FEATURES, EVIDENCE_FEATURES_WITHOUT_BASELINE, SENTENCE_FEATURES,
                             Calibration)
 from .citations import citation_for
@@ -155,8 +155,9 @@ class ExtractiveAnswerer:
     def doubts(self, lead: Sentence, scored: Scored, passages: list[Passage]) -> bool:
         """Whether an answer the evidence model would give outright is offered with doubt
         instead: its lead lacks the quantity a question asks for (the capacity for "how much
-        did it cost"), its passage never names what a count question counts, a "who" question's
-        Latin-script lead names nobody, or it comes from another subject than the passage retrieval put first
+        did it cost"), its passage never names what a count question counts, a "when will"
+        question's lead tells of nothing to come, a "who" question's Latin-script lead names
+        nobody new, or it comes from another subject than the passage retrieval put first
         (the question's words are in one article, a sentence of the kind asked in another)."""
         asked = scored.asked
         if self.kind_gate and asked.strict and not lead.stated.answers(asked):
@@ -164,6 +165,8 @@ class ExtractiveAnswerer:
         if (self.kind_gate and asked.counted and lead.same_script
                 and not asked.counted & set(terms(passages[lead.passage].text))):
             return True  # "how many people work there?": no people counted in the lead's passage
+        if self.kind_gate and asked.kind == TIME and asked.future and not states_future(lead.text):
+            return True  # "when will the next one be held?" led by a sentence on the last one
         if self.person_gate and asked.kind == PERSON and not is_arabic(lead.text) and not lead.names_new:
             return True  # "who chairs the port?" led by a Latin-script sentence naming nobody (Arabic has no capitals to tell)
         return self.subject_gate and not self._subjects(passages[0]) & self._subjects(passages[lead.passage])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.analysis import text_language
-from qa.answering.kinds import PERSON, PLACE, QUANTITY, TIME, asked_by, stated_in
+from qa.answering.kinds import PERSON, PLACE, QUANTITY, TIME, asked_by, stated_in, states_future
 from qa.answering.sentences import is_quotable
 from qa.language import cross_language_notice
 from qa.smalltalk import asks_nothing
@@ -44,6 +44,16 @@ def test_a_count_names_what_it_counts_in_latin_script_only():
     assert asked_by("Combien de coureurs ont participé ?").counted  # "coureurs"
     # Arabic counts name a broken plural the sentence states in the singular: not matched.
     assert not asked_by("كم عدد النقاط التي سجلها الفريق؟").counted
+
+
+def test_questions_about_what_is_still_to_come():
+    assert asked_by("When will the satellite be launched?").future
+    assert asked_by("متى سيعقد الحوار المقبل؟").future and asked_by("Quand le pont sera-t-il ouvert ?").future
+    assert not asked_by("When was it launched?").future and not asked_by("متى أحدث المكتب؟").future
+    assert not asked_by("متى اشترى سيارة جديدة؟").future  # سيارة is a car, not a future verb
+    assert states_future("The extension is expected to open in 2028.")
+    assert states_future("ومن المنتظر أن تبدأ المحطة الإنتاج سنة 2027.")
+    assert not states_future("أُطلق القمر الصناعي بنجاح فجر الأربعاء.")
 
 
 def test_a_sentence_states_quantities_by_their_units_in_any_language():

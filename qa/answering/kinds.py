@@ -148,6 +148,8 @@ class Asked:
     attributes: frozenset[str] = frozenset()
     # What a "how many" question counts ("how many trucks", "كم عدد الشاحنات"), as matching terms.
     counted: frozenset[str] = frozenset()
+    # It asks about what is still to come ("when will…", "متى سيعقد…", "quand aura lieu…").
+    future: bool = False
 
     @property
     def strict(self) -> bool:
@@ -299,7 +301,29 @@ def asked_by(question: str) -> Asked:
     # the sentence states in the singular ("11 نقطة"), and "كم مرة" counts times, not a thing.
     if kind == QUANTITY and not attributes and not is_arabic(question):
         counted = frozenset(terms(" ".join(_counted_words(words))))
-    return Asked(kind, attributes if kind == QUANTITY else frozenset(), counted)
+    return Asked(kind, attributes if kind == QUANTITY else frozenset(), counted, future=_future(words, question=True))
+
+
+# What is still to come, as tokens: English and French auxiliaries and words, Arabic particles and
+# the future prefix س on the verb after the question word ("متى سيعقد"); in a sentence, anywhere.
+_FUTURE_WORDS = _normals("will", "shall", "would", "expected", "planned", "scheduled", "next", "upcoming", "sera",
+                         "seront", "aura", "auront", "doit", "doivent", "devrait", "prévu", "prévue", "prochain",
+                         "prochaine", "سوف", "المقبل", "المقبلة", "القادم", "القادمة", "المنتظر", "المقرر", "مرتقب")
+_FUTURE_PREFIXES = ("سي", "ست", "سن")
+
+
+def _future(words: list[str], question: bool) -> bool:
+    if set(words) & _FUTURE_WORDS:
+        return True
+    # In a question only the word right after its opener, where the verb stands ("متى سيعقد"):
+    # "سيارة" or "ستة" elsewhere is a car or six.
+    verbs = words[1:2] if question else words
+    return any(w.startswith(_FUTURE_PREFIXES) and len(w) >= 5 for w in verbs)
+
+
+def states_future(sentence: str) -> bool:
+    """Whether a sentence speaks of what is still to come ("will open in 2028", "من المنتظر أن تبدأ")."""
+    return _future(tokens(sentence), question=False)
 
 
 _COUNT_OPENERS = _normals("كم", "عدد", "many", "combien", "de", "d", "nombre")
