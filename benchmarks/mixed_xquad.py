@@ -50,16 +50,17 @@ def ranks(bot: Assistant, questions, offsets: list[float]) -> dict[float, list[i
     return out
 
 
-def stores_of(ar, en):
-    """The two mixed stores (each article in one language) and their questions in both languages."""
-    titles = sorted({p.title for p in ar.paragraphs})
+def stores_of(ar, en) -> dict[str, list[Article]]:
+    """The three stores: all Arabic; "mixed" (the paragraphs of every other XQuAD article, by
+    title, in Arabic, the rest in English); and "mixed, swapped" the other way round."""
     english = {p.id: p.text for p in en.paragraphs}
-    arabic_articles = set(titles[0::2])
+    arabic_articles = set(sorted({p.title for p in ar.paragraphs})[0::2])
 
     def article(p, text):
         return Article(id=p.id, title=p.title, text=text, source="", format="text")
 
     return {
+        "all Arabic": [article(p, p.text) for p in ar.paragraphs],
         "mixed": [article(p, p.text if p.title in arabic_articles else english[p.id]) for p in ar.paragraphs],
         "mixed, swapped": [article(p, english[p.id] if p.title in arabic_articles else p.text) for p in ar.paragraphs],
     }
@@ -76,10 +77,12 @@ def answer_quality() -> None:
     ar = load_squad(SHARED / "xquad/xquad.ar.json")
     en_q = load_squad(SHARED / "xquad/xquad.ar.json", SHARED / "xquad/xquad.en.json")
     en = load_squad(SHARED / "xquad/xquad.en.json")
-    en_answers = {q.id: q for q in load_squad(SHARED / "xquad/xquad.en.json").questions}
+    en_answers = {q.id: q for q in en.questions}
     asked = {"ar": ar.questions, "en": en_q.questions}
     counts = defaultdict(lambda: defaultdict(int))
     for name, articles in stores_of(ar, en).items():
+        if name == "all Arabic":
+            continue
         ar_ids = {a.id for a in articles if is_arabic(a.text)}
         with tempfile.TemporaryDirectory() as tmp:
             bot = build(tmp, articles)
@@ -118,18 +121,8 @@ def main() -> None:
     en_q = load_squad(SHARED / "xquad/xquad.ar.json", SHARED / "xquad/xquad.en.json")
     en = load_squad(SHARED / "xquad/xquad.en.json")
     titles = sorted({p.title for p in ar.paragraphs})
-    english = {p.id: p.text for p in en.paragraphs}
-    arabic_articles = set(titles[0::2])  # every other XQuAD article (by title) in Arabic
     fit_titles = set(titles[: len(titles) // 2])
-
-    def article(p, text):
-        return Article(id=p.id, title=p.title, text=text, source="", format="text")
-
-    stores = {
-        "all Arabic": [article(p, p.text) for p in ar.paragraphs],
-        "mixed": [article(p, p.text if p.title in arabic_articles else english[p.id]) for p in ar.paragraphs],
-        "mixed, swapped": [article(p, english[p.id] if p.title in arabic_articles else p.text) for p in ar.paragraphs],
-    }
+    stores = stores_of(ar, en)
     pid_of = {q.id: q.paragraph_id for q in ar.questions}
     title_of = {q.id: q.doc_title for q in ar.questions}
     asked = {"ar": [(q.text, q.id) for q in ar.questions], "en": [(q.text, q.id) for q in en_q.questions]}
@@ -141,7 +134,7 @@ def main() -> None:
             for lang, questions in asked.items():
                 found = ranks(bot, [(text, pid_of[qid]) for text, qid in questions], offsets)
                 for offset, values in found.items():
-                    for (text, qid), rank in zip(questions, values):
+                    for (_text, qid), rank in zip(questions, values):
                         a_lang = "ar" if pid_of[qid] in ar_ids else "en"
                         kind = "all Arabic" if name == "all Arabic" else "mixed"
                         rows[(kind, lang, a_lang)][offset].append((rank, title_of[qid] in fit_titles))

@@ -96,21 +96,19 @@ MESSAGES = {
         "en": "The articles may not answer this directly; the closest passage is:",
         "fr": "Les articles n'y répondent peut-être pas directement ; le passage le plus proche :",
     },
-    # Said before quotes in another language than the question, named by the quotes' language.
+    # Said before quotes in another language than the question, named by the quotes' language
+    # (so each has no entry for its own).
     "cross_language/ar": {
         "en": "The passages quoted are in Arabic; the answer quotes them as written.",
         "fr": "Les passages cités sont en arabe ; la réponse les cite tels quels.",
-        "ar": "",
     },
     "cross_language/en": {
         "ar": "المقاطع المقتبسة باللغة الإنجليزية؛ الإجابة تقتبسها كما وردت.",
         "fr": "Les passages cités sont en anglais ; la réponse les cite tels quels.",
-        "en": "",
     },
     "cross_language/fr": {
         "ar": "المقاطع المقتبسة باللغة الفرنسية؛ الإجابة تقتبسها كما وردت.",
         "en": "The passages quoted are in French; the answer quotes them as written.",
-        "fr": "",
     },
     "cross_language/mixed": {
         "ar": "بعض المقاطع المقتبسة بلغة أخرى؛ الإجابة تقتبسها كما وردت.",
@@ -135,6 +133,6 @@ def cross_language_notice(question: str, quotes: list[str]) -> str | None:
     if not languages - {asked}:
         return None
     name = f"cross_language/{languages.pop()}" if len(languages) == 1 else "cross_language/mixed"
-    return MESSAGES[name][asked] or None
+    return MESSAGES[name][asked]
 
 tentative_notice = partial(message, "tentative")

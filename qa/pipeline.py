@@ -165,20 +165,21 @@ class Pipeline:
         trace.seconds[step] = time.perf_counter() - started
         return result
 
-    # -- step 0: small talk -------------------------------------------------------------------
+    # -- step 0: small talk, or nothing asked -------------------------------------------------
     def small_talk(self, question: Question, trace: Trace) -> Iterator[Event]:
         """A greeting or a question about the assistant: a short reply, no retrieval."""
         recent = sorted(self.parts.list_articles(), key=lambda a: -a.ingested_at)
-        answer = Answer(small_talk_reply(question.text, [a.title for a in recent]), status=SMALL_TALK,
-                        question_used=question.text)
-        trace.question_used, trace.answer = question.text, answer
-        yield Sources(question.text, [])
-        yield Delta(answer.text)
-        yield Final(answer)
+        yield from self.reply(question, trace, Answer(small_talk_reply(question.text, [a.title for a in recent]),
+                                                      status=SMALL_TALK, question_used=question.text))
 
     def no_question(self, question: Question, trace: Trace) -> Iterator[Event]:
         """A message that asks nothing ("ok", "?"): the articles don't answer it; no retrieval."""
-        answer = Answer(message("no_question", question.text), abstained=True, question_used=question.text)
+        yield from self.reply(question, trace, Answer(message("no_question", question.text), abstained=True,
+                                                      question_used=question.text))
+
+    @staticmethod
+    def reply(question: Question, trace: Trace, answer: Answer) -> Iterator[Event]:
+        """The events of an answer made without retrieval: no sources, its text in one piece."""
         trace.question_used, trace.answer = question.text, answer
         yield Sources(question.text, [])
         yield Delta(answer.text)

@@ -156,10 +156,10 @@ class HybridRetriever:
 
         bm25 = np.array([p.scores.get("bm25", 0.0) for p in passages])
         w = self.config.sentence_weight
-        languages = [text_language(p.text) for p in passages] if cands.language else []
-        other_language = np.array([lang != cands.language for lang in languages] or [False] * len(passages))
-        other_script = np.array([(lang == "ar") != (cands.language == "ar") for lang in languages]
-                                or [False] * len(passages))
+        # (no question language: every passage counts as in it)
+        languages = [text_language(p.text) if cands.language else "" for p in passages]
+        other_language = np.array([lang != cands.language for lang in languages])
+        other_script = np.array([(lang == "ar") != (cands.language == "ar") for lang in languages])
         offset = self.config.cross_language_offset * other_language
         dense_part = _minmax((1 - w) * (dense + offset) + w * (sentence + offset))
         lexical_share = self.config.lexical_weight * cands.lexical_coverage

@@ -17,10 +17,9 @@ from ingest.chunking import split_clauses
 from vectorstore import Passage
 from vectorstore.hybrid import CROSS_LANGUAGE_OFFSET
 
-from .kinds import Asked, Stated, stated_in
+from .kinds import DIGITS, Asked, Stated, stated_in
 from .sentences import is_quotable
 
-_DIGIT = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
 # Questions whose answer is a number or a date, in Arabic, English and French.
 _NUMBER_QUESTION = re.compile(
     r"(^|\s)(كم|متى|بكم|لكم)(\s|$)|عام|سنة|\bhow (many|much|long|old)\b|\bwhen\b|\bwhat year\b|\bcombien\b|\bquand\b"
@@ -62,7 +61,7 @@ class Scored:
 
 
 def _has_number(text: str) -> bool:
-    return bool(_DIGIT.search(text) or _YEAR_WORD.search(text))
+    return bool(DIGITS.search(text) or _YEAR_WORD.search(text))
 
 
 def holds_asked(s: Sentence, asked: Asked) -> bool:

@@ -125,7 +125,7 @@ NUMBER_WORDS = _lexicon(_NUMBER_WORDS)
 TIME_WORDS = _lexicon(_TIME_WORDS)
 PERSON_WORDS = _lexicon(_PERSON_WORDS)
 PLACE_WORDS = _lexicon(_PLACE_WORDS)
-_DIGITS = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
+DIGITS = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")  # Latin, Arabic-Indic and Persian digits
 _YEAR = re.compile(r"(?<![0-9])(1[5-9][0-9]{2}|20[0-9]{2})(?![0-9])")
 _SYMBOLS = re.compile(r"[%٪$€£]")
 # Two capitalised words in a row, not the sentence's first: a name (Latin script).
@@ -341,7 +341,7 @@ def _counted_words(words: list[str]) -> list[str]:
 def stated_in(sentence: str) -> Stated:
     """What ``sentence`` states."""
     forms = _word_forms(sentence)
-    number = bool(_DIGITS.search(sentence)) or bool(forms & NUMBER_WORDS)
+    number = bool(DIGITS.search(sentence)) or bool(forms & NUMBER_WORDS)
     quantities = frozenset(a for a, lex in UNITS.items() if number and forms & lex)
     if "length" in quantities and forms & NOT_LENGTH:
         quantities -= {"length"}
