@@ -27,6 +27,9 @@ QUANTITY, TIME, PERSON, PLACE = "quantity", "time", "person", "place"
 # Attributes whose quantities are always stated with their unit (an amount of money, a weight);
 # a length, a share or a capacity is often a bare number ("يتسع لـ 54,074 متفرج").
 UNIT_SURE = frozenset({"cost", "weight"})
+# Attributes whose units are stated everywhere ("في السنة", "a day", "35 ans"): a sentence with
+# one states no particular quantity, and a question naming one asks no particular unit.
+EVERYWHERE = frozenset({"duration", "age"})
 
 # Per attribute: the words that name it, and the units a quantity of it is stated in.
 _ATTRIBUTE_WORDS = {
@@ -156,7 +159,7 @@ class Asked:
         """A quantity of a named attribute (a cost, a weight, a length...): a sentence that
         states none does not answer, and one is told by its unit in any language (dates, names
         and places have no such sure mark: "في عهد الخليفة" is a date)."""
-        return self.kind == QUANTITY and bool(self.attributes - {"duration", "age"})
+        return self.kind == QUANTITY and bool(self.attributes - EVERYWHERE)
 
     @property
     def specific(self) -> bool:
@@ -197,7 +200,7 @@ class Stated:
         attribute, a number."""
         if asked.kind != QUANTITY:
             return self.answers(asked)
-        if asked.attributes - {"duration", "age"} and not asked.attributes & self.quantities:
+        if asked.attributes - EVERYWHERE and not asked.attributes & self.quantities:
             return self.number and bool(asked.attributes & self.attributes) and not self.quantities
         return self.number
 
@@ -207,16 +210,15 @@ class Stated:
 
     def other_quantity(self, asked: Asked) -> bool:
         """A quantity of another attribute than the one asked (the capacity for a cost)."""
-        # (years and days are stated everywhere, "في السنة", "a day": they make no other quantity)
-        others = self.quantities - {"duration", "age"}
+        others = self.quantities - EVERYWHERE
         return bool(asked.attributes) and bool(others) and not asked.attributes & self.quantities
 
 
-# Question openings, as normalised tokens: the first words that set the kind.
 def _normals(*words: str) -> set[str]:
     return {_normal(w) for w in words}
 
 
+# Question openings, as normalised tokens: the first words that set the kind.
 _QUANTITY_OPENERS = _normals("كم", "بكم", "لكم", "combien")
 _QUANTITY_PAIRS = {("how", "many"), ("how", "much"), ("how", "long"), ("how", "far"), ("how", "high"), ("how", "tall"),
                    ("how", "big"), ("how", "old"), ("how", "large"), ("how", "deep"), ("what", "percentage"),
