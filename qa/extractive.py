@@ -150,7 +150,10 @@ class ExtractiveAnswerer:
             return Answer(abstain_message(asked), abstained=True, question_used=question)
         if status == ANSWERED and self.doubts(lead, scored, passages):
             status = TENTATIVE
-        return self._compose(question, self.choose(scored.sentences, passages), passages, asked, status)
+        # An answer given with doubt may show the closest sentences of other subjects too: they are
+        # the alternatives the reader weighs; an answer given outright stays on its lead's subject.
+        chosen = self.choose(scored.sentences, passages, any_subject=status == TENTATIVE)
+        return self._compose(question, chosen, passages, asked, status)
 
     def doubts(self, lead: Sentence, scored: Scored, passages: list[Passage]) -> bool:
         """Whether an answer the evidence model would give outright is offered with doubt
@@ -175,9 +178,10 @@ class ExtractiveAnswerer:
     def lead(sentences: list[Sentence]) -> Sentence:
         return max(sentences, key=lambda s: s.score)
 
-    def choose(self, sentences: list[Sentence], passages: list[Passage]) -> list[Sentence]:
+    def choose(self, sentences: list[Sentence], passages: list[Passage], any_subject: bool = False) -> list[Sentence]:
         """The lead, then at most ``max_sentences - 1`` supporting sentences from the lead's
-        subject only (its article first, then those of the same title): a sentence scoring
+        subject only (its article first, then those of the same title; from any subject when
+        ``any_subject``, for an answer given with doubt): a sentence scoring
         within the support margin of the lead, or within the wider completion margin when it
         holds question terms that no sentence chosen before it holds (the part of the question
         the lead leaves out). Never a sentence twice
@@ -194,7 +198,7 @@ class ExtractiveAnswerer:
 
         seen = {where(lead)}
         candidates = sorted((s for s in sentences if s is not lead and s.score >= reach
-                             and subjects & self._subjects(passages[s.passage])),
+                             and (any_subject or subjects & self._subjects(passages[s.passage]))),
                             key=lambda s: (passages[s.passage].article_id != passages[lead.passage].article_id,
                                            -s.score))
         per_passage = Counter(s.passage for s in sentences)
