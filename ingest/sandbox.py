@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .budget import LoadBudget
 from .errors import IngestError
+from .fields import PLAIN_READING, ReadOptions
 from .loaders import LoadResult
 
 # Wall-clock grace over the CPU budget: the interpreter's start and a child not on the CPU.
@@ -31,11 +32,11 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
 OUT_OF_MEMORY_EXIT = 75
 
 
-def load_file_bounded(path: Path, max_bytes: int, budget: LoadBudget) -> LoadResult:
+def load_file_bounded(path: Path, max_bytes: int, budget: LoadBudget, reading: ReadOptions = PLAIN_READING) -> LoadResult:
     """:func:`ingest.pipeline.load_file` in a child process held to ``budget.cpu_seconds`` and
     ``budget.memory_mb``; an :class:`IngestError` naming the limit when the child exceeds one."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])}
-    request = pickle.dumps((str(path), max_bytes, asdict(budget)))
+    request = pickle.dumps((str(path), max_bytes, asdict(budget), reading))
     wall = (budget.cpu_seconds or 600) + WALL_GRACE_SECONDS
     try:
         done = subprocess.run([sys.executable, "-m", "ingest.sandbox"], input=request, capture_output=True,
@@ -68,7 +69,7 @@ def _too_big(budget: LoadBudget) -> str:
 
 
 def _child() -> None:
-    path, max_bytes, fields = pickle.loads(sys.stdin.buffer.read())
+    path, max_bytes, fields, reading = pickle.loads(sys.stdin.buffer.read())
     budget = LoadBudget(**fields)
     if budget.cpu_seconds:
         resource.setrlimit(resource.RLIMIT_CPU, (budget.cpu_seconds, budget.cpu_seconds + 1))
@@ -78,7 +79,8 @@ def _child() -> None:
     from .pipeline import load_file
 
     try:
-        result: LoadResult | IngestError = load_file(Path(path), max_bytes, replace(budget, cpu_seconds=None, memory_mb=None))
+        result: LoadResult | IngestError = load_file(Path(path), max_bytes, replace(budget, cpu_seconds=None, memory_mb=None),
+                                                       reading)
     except IngestError as err:
         result = err
     except MemoryError:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .archive import load_zip
 from .base import LoadResult
 from .html import load_html
 from .pdf import load_pdf
 from .records import load_json, load_jsonl
 from .text import load_markdown, load_text
 
-# (path, bytes, budget) -> LoadResult
+# (path, bytes, budget, reading options) -> LoadResult
 Loader = Callable[..., LoadResult]
 
 LOADERS: dict[str, Loader] = {
@@ -26,6 +27,7 @@ LOADERS: dict[str, Loader] = {
     ".pdf": load_pdf,
     ".json": load_json,
     ".jsonl": load_jsonl,
+    ".zip": load_zip,
 }
 
 __all__ = ["LOADERS", "LoadResult", "Loader"]

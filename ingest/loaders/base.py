@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..article import Article
+from ..budget import LoadBudget
 from ..chunking import is_blank
 from ..encoding import UndecodableText, detect_and_decode
 from ..errors import IngestError
@@ -26,6 +27,15 @@ class LoadResult:
     one_per_file: bool = True
     # Record errors beyond the budget's ``max_errors_kept``: counted, not kept.
     errors_omitted: int = 0
+    # Members of an archive of a type no loader reads (its README, its images).
+    skipped: list[str] = field(default_factory=list)
+
+    def keep_error(self, error: IngestError, budget: LoadBudget) -> None:
+        """Keep a record's error, or only count it once the budget's ``max_errors_kept`` are kept."""
+        if len(self.errors) < budget.max_errors_kept:
+            self.errors.append(error)
+        else:
+            self.errors_omitted += 1
 
 
 def decode_text(path: Path, data: bytes) -> str:

@@ -6,11 +6,14 @@ from pathlib import Path
 
 from ..article import Article, content_id
 from ..budget import LoadBudget
+from ..dates import dateline_date, normalise_date
 from ..errors import IngestError
+from ..fields import PLAIN_READING, ReadOptions
+from ..records import Provenance
 from .base import LoadResult, decode_text
 
 
-def load_html(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> LoadResult:
+def load_html(path: Path, data: bytes, budget: LoadBudget = LoadBudget(), reading: ReadOptions = PLAIN_READING) -> LoadResult:
     html = decode_text(path, data)
     if not html.strip():
         raise IngestError(path, "no text in the file (empty)")
@@ -47,8 +50,10 @@ def load_html(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> Loa
         text=text,
         source=str(path),
         format="html",
-        url=doc.url or None,
-        published=doc.date or None,
+        # og:site_name / publisher, og:article:published_time / the page's date, its author
+        provenance=Provenance(outlet=" ".join((doc.sitename or "").split()) or None,
+                              published=normalise_date(doc.date) or dateline_date(text),
+                              author=" ".join((doc.author or "").split()) or None, url=doc.url or None),
     )
     return LoadResult([article])
 

@@ -9,7 +9,10 @@ from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
 
 from ..article import Article, PageSpan, content_id
 from ..budget import LoadBudget
+from ..dates import dateline_date, normalise_date
 from ..errors import IngestError
+from ..fields import PLAIN_READING, ReadOptions
+from ..records import Provenance
 from .base import MAX_TITLE_CHARS, LoadResult
 
 PAGE_SEPARATOR = "\n\n"
@@ -36,7 +39,7 @@ def _reader(path: Path, data: bytes) -> PdfReader:
     return reader
 
 
-def load_pdf(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> LoadResult:
+def load_pdf(path: Path, data: bytes, budget: LoadBudget = LoadBudget(), reading: ReadOptions = PLAIN_READING) -> LoadResult:
     reader = _reader(path, data)
     try:
         n_pages = len(reader.pages)
@@ -73,12 +76,22 @@ def load_pdf(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> Load
     text = "".join(parts)
     if not text.strip():
         raise IngestError(path, "the PDF has no extractable text (scanned images? OCR is not supported)")
-    meta_title = ""
-    try:
-        meta_title = ((reader.metadata or {}).get("/Title") or "").strip()
-    except (PdfReadError, PyPdfError, ValueError, TypeError):
-        pass
+    meta = _metadata(reader)
     first_line = text.split("\n", 1)[0].strip()
-    title = meta_title or (first_line if len(first_line) <= MAX_TITLE_CHARS else path.stem)
-    article = Article(id=content_id(text), title=title, text=text, source=str(path), format="pdf", pages=pages)
+    title = meta.get("/Title") or (first_line if len(first_line) <= MAX_TITLE_CHARS else path.stem)
+    provenance = Provenance(published=dateline_date(text) or normalise_date(meta.get("/CreationDate")),
+                            author=meta.get("/Author") or None)
+    article = Article(id=content_id(text), title=title, text=text, source=str(path), format="pdf", pages=pages,
+                      provenance=provenance)
     return LoadResult([article])
+
+
+def _metadata(reader) -> dict[str, str]:
+    """The document information's text entries (title, author, dates), each stripped; none when
+    the PDF's metadata cannot be read (the text is what matters)."""
+    try:
+        info = reader.metadata or {}
+        return {key: " ".join(str(info.get(key) or "").split())[:MAX_TITLE_CHARS]
+                for key in ("/Title", "/Author", "/CreationDate")}
+    except (PdfReadError, PyPdfError, ValueError, TypeError, KeyError):
+        return {}

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from ..budget import LoadBudget
 from ..article import Article, content_id
+from ..dates import dateline_date
+from ..fields import PLAIN_READING, ReadOptions
+from ..records import Provenance
 from .base import LoadResult, decode_text, require_text, split_title
 
 # Each pattern is linear in its input: a bracketed or delimited part may not hold its own
@@ -31,10 +34,11 @@ _MD_BULLET = re.compile(r"^[ \t]{0,3}+[-*+][ \t]++(?=\S)", re.MULTILINE)
 def _article(path: Path, text: str, fmt: str) -> LoadResult:
     require_text(path, text)
     title, body = split_title(text, path.stem)
-    return LoadResult([Article(id=content_id(body), title=title, text=body, source=str(path), format=fmt)])
+    return LoadResult([Article(id=content_id(body), title=title, text=body, source=str(path), format=fmt,
+                               provenance=Provenance(published=dateline_date(body)))])
 
 
-def load_text(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> LoadResult:
+def load_text(path: Path, data: bytes, budget: LoadBudget = LoadBudget(), reading: ReadOptions = PLAIN_READING) -> LoadResult:
     return _article(path, decode_text(path, data), "txt")
 
 
@@ -73,5 +77,6 @@ def _without_html_comments(md: str) -> str:
     return "".join(parts)
 
 
-def load_markdown(path: Path, data: bytes, budget: LoadBudget = LoadBudget()) -> LoadResult:
+def load_markdown(path: Path, data: bytes, budget: LoadBudget = LoadBudget(),
+                  reading: ReadOptions = PLAIN_READING) -> LoadResult:
     return _article(path, markdown_to_text(decode_text(path, data)), "md")
