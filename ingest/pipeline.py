@@ -7,12 +7,13 @@ of it, so a file that fails leaves nothing half-written.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +23,7 @@ from .article import Article
 from .chunking import Chunk, ChunkingOptions, chunk_article
 from .budget import UNBOUNDED_WORK, LoadBudget
 from .errors import IngestError
+from .fields import PLAIN_READING, ReadOptions
 from .loaders import LOADERS, LoadResult
 
 DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
@@ -42,7 +44,8 @@ class ArticleSink(Protocol):
     def remove_other_articles_from_source(self, source: str, keep_id: str) -> int: ...
 
     # Optional: ``recover(options)``, called before a run, finishes writes a killed process
-    # left half done (see vectorstore.chroma).
+    # left half done (see vectorstore.chroma); ``long_write()``, a context manager around a
+    # run of many files (the store then updates what it keeps beside the data less often).
 
 
 @dataclass
@@ -134,15 +137,17 @@ def iter_files(paths: Iterable[str | Path], report: IngestReport) -> Iterator[Pa
             report.add_error(IngestError(path, "no such file or directory"))
 
 
-def load_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES, budget: LoadBudget | None = None) -> LoadResult:
+def load_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES, budget: LoadBudget | None = None,
+              reading: ReadOptions = PLAIN_READING) -> LoadResult:
     """Read and parse one file; every failure is an :class:`IngestError` naming it. With a
     ``budget`` whose CPU time or memory is bounded, the file is read in a child process held
-    to it (:mod:`ingest.sandbox`)."""
-    budget = budget or UNBOUNDED_WORK
+    to it (:mod:`ingest.sandbox`). ``reading``: the records' field names, and the provenance
+    (an outlet) of articles whose file does not say."""
+    budget = replace(budget or UNBOUNDED_WORK, max_member_bytes=max_bytes)
     if budget.cpu_seconds or budget.memory_mb:
         from .sandbox import load_file_bounded
 
-        return load_file_bounded(path, max_bytes, budget)
+        return load_file_bounded(path, max_bytes, budget, reading)
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -153,7 +158,10 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES, budget: LoadB
     except OSError as err:
         raise IngestError(path, f"cannot read the file ({err.strerror or err})") from None
     try:
-        return LOADERS[path.suffix.lower()](path, data, budget)
+        loaded = LOADERS[path.suffix.lower()](path, data, budget, reading)
+        for article in loaded.articles:
+            article.provenance = article.provenance.with_defaults(reading.defaults)
+        return loaded
     except IngestError:
         raise
     except RecursionError:
@@ -183,8 +191,10 @@ class Ingestor:
 
     def __init__(self, sink: ArticleSink, options: ChunkingOptions, max_file_bytes: int, batch_chunks: int,
                  max_article_chars: int | None = None, on_chunks: Callable[[int], None] | None = None, *,
-                 budget: LoadBudget | None = None, protect_ids: bool = False, may_replace: str | None = None):
+                 budget: LoadBudget | None = None, protect_ids: bool = False, may_replace: str | None = None,
+                 reading: ReadOptions = PLAIN_READING):
         self.sink = sink
+        self.reading = reading
         # What reading one file may cost (uploads: bounded; the command line's own files: not).
         self.budget = budget or UNBOUNDED_WORK
         # Uploads may not overwrite another article by reusing its id, except the one named
@@ -243,8 +253,10 @@ class Ingestor:
             self._source_of[article.id] = article.source or article.id
             self.pending.items.append((article, chunks, version))
             self.pending.chunks += len(chunks)
-        if self.pending.chunks >= self.batch_chunks:
-            self.flush()
+            # Written as the batch fills, not once the whole file is read: a day's archive of
+            # thousands of articles is then stored as it goes (and a killed run loses a batch).
+            if self.pending.chunks >= self.batch_chunks:
+                self.flush()
 
     def flush(self) -> None:
         pending, self.pending = self.pending, _Pending()
@@ -268,20 +280,25 @@ class Ingestor:
         files = list(iter_files(paths, self.report))
         # disable=None lets tqdm hide itself when stderr is not a terminal (logs, CI).
         bar = tqdm(files, unit="file", disable=None if progress is None else not progress, file=sys.stderr, leave=False)
+        with getattr(self.sink, "long_write", contextlib.nullcontext)():
+            self._run_files(bar)
+        bar.close()
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def _run_files(self, bar) -> None:
         for path in bar:
             self.report.files += 1
             try:
-                loaded = load_file(path, self.max_file_bytes, self.budget)
+                loaded = load_file(path, self.max_file_bytes, self.budget, self.reading)
             except IngestError as err:
                 self.report.add_error(err)
                 continue
             self.report.add_load_errors(loaded)
+            self.report.skipped.extend(loaded.skipped)
             self.add_articles(loaded.articles, one_per_file=loaded.one_per_file)
             bar.set_postfix(chunks=self.report.chunks + self.pending.chunks)
         self.flush()
-        bar.close()
-        self.report.seconds = time.perf_counter() - started
-        return self.report
 
 
 def ingest_paths(
@@ -297,13 +314,15 @@ def ingest_paths(
     budget: LoadBudget | None = None,
     protect_ids: bool = False,
     may_replace: str | None = None,
+    reading: ReadOptions = PLAIN_READING,
 ) -> IngestReport:
     """Ingest files and folders (recursively) into ``sink``; bad files are reported, not raised.
     ``max_article_chars`` refuses longer articles (uploads); ``on_chunks`` hears of each write;
     ``budget`` bounds the work of reading each file; ``protect_ids`` refuses an article whose id
-    another stored article has (but ``may_replace``)."""
+    another stored article has (but ``may_replace``); ``reading`` names the records' fields and
+    the outlet of articles whose file does not say."""
     ingestor = Ingestor(sink, options or ChunkingOptions(), max_file_bytes, batch_chunks, max_article_chars, on_chunks,
-                        budget=budget, protect_ids=protect_ids, may_replace=may_replace)
+                        budget=budget, protect_ids=protect_ids, may_replace=may_replace, reading=reading)
     return ingestor.run(paths, progress=progress)
 
 
