@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from ingest.atomic import write_json_atomically
-from ingest.records import ArticleInfo
+from ingest.records import ArticleInfo, Provenance
 
 CATALOG_NAME = "articles.json"
 
@@ -39,9 +39,11 @@ def read_catalog(store_folder: Path) -> list[ArticleInfo] | None:
     body = _read(store_folder)
     if body is None:
         return None
-    fields = {f.name for f in dataclasses.fields(ArticleInfo)}
+    fields = {f.name for f in dataclasses.fields(ArticleInfo)} - {"provenance"}
     try:
-        return [ArticleInfo(**{k: v for k, v in a.items() if k in fields}) for a in body["articles"]]
+        # (a catalogue written before provenance was a record kept url and published at the top)
+        return [ArticleInfo(**{k: v for k, v in a.items() if k in fields},
+                            provenance=Provenance.of(a.get("provenance") or a)) for a in body["articles"]]
     except (KeyError, TypeError):
         return None
 

@@ -15,6 +15,9 @@ fall back to its own default one (which would download a model).
 """
 from __future__ import annotations
 
+import contextlib
+import time
+
 import logging
 import threading
 import uuid
@@ -98,6 +101,12 @@ class ArticleStore(StoreReading):
         self.identity = (embedder.name, embedder.dimension)
         self._lock = threading.RLock()
         self._writer_lock: str | None = None
+        self._outlets: tuple[str, list[str]] | None = None  # (revision, outlets): StoreReading.outlets
+        # Inside a long ingest (:meth:`long_write`) the article list is rewritten at most this
+        # often, not after every batch: at 30,000 articles each rewrite reads and writes them all.
+        self._catalog_every: float | None = None
+        self._catalog_written = 0.0
+        self._catalog_due = False
         if not config.is_server:
             config.folder.mkdir(parents=True, exist_ok=True)
             self._writer_lock = acquire_writer_lock(config.folder)
@@ -265,6 +274,19 @@ class ArticleStore(StoreReading):
                 got = self.articles.get(ids=page, include=["metadatas"])
                 self.articles.update(ids=got["ids"], metadatas=[{**(m or {}), "version": version} for m in got["metadatas"]])
 
+    @contextlib.contextmanager
+    def long_write(self, every: float = 10.0):
+        """Writes inside it rewrite the article list at most every ``every`` seconds (and once
+        at the end): a whole archive's ingest would otherwise spend most of its time there.
+        A process killed inside it leaves an older list, which the next opening rewrites."""
+        self._catalog_every = every
+        try:
+            yield
+        finally:
+            self._catalog_every = None
+            if self._catalog_due:
+                self.content_changed()
+
     def content_changed(self) -> None:
         """Tell every process (their lexical indexes) that the content changed, and rewrite
         the embedded store's article list (``vectorstore/catalog.py``). The content is written
@@ -273,7 +295,11 @@ class ArticleStore(StoreReading):
         try:
             revision = self.flags.bump_revision()
             if not self.config.is_server:
+                if self._catalog_every is not None and time.monotonic() - self._catalog_written < self._catalog_every:
+                    self._catalog_due = True
+                    return
                 self._write_catalog(revision)
+                self._catalog_written, self._catalog_due = time.monotonic(), False
         except StoreUnavailable:
             raise
         except Exception:  # noqa: BLE001 - the data is safe; only the list beside it is stale

@@ -31,6 +31,7 @@ from ingest import Passage, normalize_for_matching
 
 from .chroma import ArticleStore
 from .embedders import IsnadEmbeddings
+from .filters import NO_FILTER, Filters
 from .lexical import LexicalIndex
 from .schema import passage_from_record
 
@@ -106,20 +107,22 @@ class HybridRetriever:
         self.config = config or RetrievalConfig()
 
     def candidates(self, query: str, n: int | None = None, vector: np.ndarray | None = None,
-                   seconds: dict[str, float] | None = None) -> Candidates:
-        """Each signal's candidates; ``seconds``, when given, gets each signal's time."""
+                   seconds: dict[str, float] | None = None, filters: Filters = NO_FILTER) -> Candidates:
+        """Each signal's candidates among the chunks ``filters`` admits (the filter is applied
+        inside each search); ``seconds``, when given, gets each signal's time."""
         n = n or self.config.candidates
         clock = _Clock(seconds)
         if vector is None:
             vector = self.embedder.embed_queries([query])[0]
-        dense = clock.lap("dense", lambda: self.store.search_vector(vector, n))
-        sentences = clock.lap("sentences", lambda: self.store.search_sentences(vector, self.config.sentence_candidates))
+        where = filters.where()
+        dense = clock.lap("dense", lambda: self.store.search_vector(vector, n, where))
+        sentences = clock.lap("sentences", lambda: self.store.search_sentences(vector, self.config.sentence_candidates, where))
         query_terms = terms(query)
 
         def lexical_search() -> list[Passage]:
             self.lexical.sync(self.store)
             return [passage_from_record(cid, text, meta, score, {"bm25": score})
-                    for cid, score, text, meta in self.lexical.search(query_terms, n)]
+                    for cid, score, text, meta in self.lexical.search(query_terms, n, filters)]
 
         lexical = clock.lap("bm25", lexical_search)
         return Candidates(dense, lexical, sentences, self.lexical.coverage(query_terms), text_language(query))
@@ -197,14 +200,16 @@ class HybridRetriever:
             out["dense_baseline"] = float(np.median([p.scores["dense"] for p in cands.dense]))
         return out
 
-    def retrieve(self, query: str, k: int, depth: int | None = None) -> Retrieval:
-        """Candidates from every signal, fused, the first ``k`` with every sentence scored.
-        ``depth``: how long a fused ranking to keep besides (evaluation reads recall at 10)."""
+    def retrieve(self, query: str, k: int, depth: int | None = None, filters: Filters = NO_FILTER) -> Retrieval:
+        """Candidates from every signal among the chunks ``filters`` admits, fused, the first
+        ``k`` with every sentence scored. ``depth``: how long a fused ranking to keep besides
+        (evaluation reads recall at 10)."""
         depth = max(k, depth or k)
         seconds: dict[str, float] = {}
         clock = _Clock(seconds)
         vector = clock.lap("embed", lambda: self.embedder.embed_queries([query])[0])
-        candidates = self.candidates(query, n=max(depth, self.config.candidates), vector=vector, seconds=seconds)
+        candidates = self.candidates(query, n=max(depth, self.config.candidates), vector=vector, seconds=seconds,
+                                     filters=filters)
         fused = clock.lap("fusion", lambda: self.fuse(candidates, depth))
         passages = fused[:k]
         clock.lap("sentence_scores", lambda: self.complete_sentences(passages, vector))
@@ -234,8 +239,8 @@ class HybridRetriever:
                     break
         return found
 
-    def search(self, query: str, k: int = 5) -> list[Passage]:
-        return self.retrieve(query, k).passages
+    def search(self, query: str, k: int = 5, filters: Filters = NO_FILTER) -> list[Passage]:
+        return self.retrieve(query, k, filters=filters).passages
 
     def complete_sentences(self, passages: list[Passage], vector: np.ndarray) -> None:
         """Give every sentence of the returned passages its similarity to the question: the

@@ -44,6 +44,10 @@ class Indexer:
             sentence_offset += len(spans)
         return self.store.write(items)
 
+    def long_write(self):
+        """A run of many writes (an ingest of many files): see :meth:`ArticleStore.long_write`."""
+        return self.store.long_write()
+
     def remove_other_articles_from_source(self, source: str, keep_id: str) -> int:
         stale = [i for i in self.store.articles_from_source(source) if i != keep_id]
         for article_id in stale:

@@ -31,13 +31,19 @@ import numpy as np
 
 from ingest.analysis import terms
 
+from .filters import NO_FILTER, Filters
+
 if TYPE_CHECKING:
     from .chroma import ArticleStore
 
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # Rewrite the cache when at least this many chunks were analysed since it was written.
 CACHE_REFRESH = 500
+# Chunks added, changed or removed since the index was built that are scored beside it before it
+# is built again: at least DELTA_MIN, else this share of the index.
+DELTA_MIN = 2000
+DELTA_SHARE = 0.1
 
 
 @dataclass
@@ -45,6 +51,8 @@ class _Entry:
     article_id: str
     version: str
     terms: list[str]
+    outlet: str | None = None  # what a search's filter reads (vectorstore.filters)
+    day: int | None = None
 
 
 class LexicalIndex:
@@ -61,9 +69,18 @@ class LexicalIndex:
         self._df: Counter[str] = Counter()
         self._revision: str | None = None
         self._lock = threading.Lock()
+        # The weight mask of each filter asked since the last rebuild (a filtered conversation
+        # asks with the same filter again and again).
+        self._masks: dict[Filters, np.ndarray] = {}
+        # The built index's rows still current (1) or removed/changed since (0), and the chunks
+        # added or changed since it was built, scored beside it (see _apply_changes).
+        self._rows: dict[str, int] = {}
+        self._alive = np.ones(0, dtype=np.float32)
+        self._delta: dict[str, _Entry] = {}
+        self._avgdl = 1.0
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._entries)
 
     def sync(self, store: ArticleStore) -> None:
         """Bring the index in step with ``store`` if it changed since the last sync."""
@@ -93,7 +110,8 @@ class LexicalIndex:
             data = pickle.loads(self.cache_path.read_bytes())
             if data.get("format") != CACHE_FORMAT:
                 return {}
-            return {cid: _Entry(article, version, list(t)) for cid, (article, version, t) in data["entries"].items()}
+            return {cid: _Entry(article, version, list(t), outlet, day)
+                    for cid, (article, version, t, outlet, day) in data["entries"].items()}
         except Exception:  # noqa: BLE001 - a damaged cache is only a slower start
             return {}
 
@@ -104,7 +122,8 @@ class LexicalIndex:
         partial = self.cache_path.with_name(f".{self.cache_path.name}.{uuid.uuid4().hex}")
         try:
             data = {"format": CACHE_FORMAT,
-                    "entries": {cid: (e.article_id, e.version, e.terms) for cid, e in self._entries.items()}}
+                    "entries": {cid: (e.article_id, e.version, e.terms, e.outlet, e.day)
+                                for cid, e in self._entries.items()}}
             partial.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(partial, self.cache_path)  # atomic: processes sharing the file never see half of it
             self._unsaved = 0
@@ -127,8 +146,14 @@ class LexicalIndex:
         stale_set = set(stale)
         entries = {cid: self._entries[cid] for cid in current if cid not in stale_set}
         for cid, text, meta in store.get_chunks(stale):
-            entries[cid] = _Entry(str(meta.get("article_id", "")), str(meta.get("version", "")), terms(text))
+            day = meta.get("day")
+            entries[cid] = _Entry(str(meta.get("article_id", "")), str(meta.get("version", "")), terms(text),
+                                  meta.get("outlet"), int(day) if day is not None else None)
         self._unsaved += len(stale)
+        gone = set(self._entries) - set(entries)
+        if self._bm25 is not None and len(self._delta) + len(stale) + len(gone) <= self._delta_room():
+            self._apply_changes(entries, stale_set, gone)
+            return
         ids = sorted(entries)
         bm25 = None
         if ids:
@@ -137,11 +162,40 @@ class LexicalIndex:
             bm25.index([entries[cid].terms or ["\u2400"] for cid in ids], show_progress=False)
         df = Counter(t for e in entries.values() for t in set(e.terms))
         self._entries, self._ids, self._bm25, self._df = entries, ids, bm25, df
+        self._rows = {cid: i for i, cid in enumerate(ids)}
+        self._alive = np.ones(len(ids), dtype=np.float32)
+        self._delta = {}
+        self._avgdl = float(np.mean([len(entries[cid].terms) or 1 for cid in ids])) if ids else 1.0
         self._vocab = set(df)
+        self._masks = {}
+
+    def _delta_room(self) -> int:
+        """How many chunks may change before the whole index is built again: building it costs
+        seconds at tens of thousands of chunks, so a store that grows by an upload at a time
+        keeps its index and scores the new chunks beside it."""
+        return max(DELTA_MIN, int(DELTA_SHARE * len(self._ids)))
+
+    def _apply_changes(self, entries: dict[str, _Entry], changed: set[str], gone: set[str]) -> None:
+        """Bring the index in step without building it again: rows of removed or changed chunks
+        are masked out of the built index, new and changed chunks are scored beside it (the
+        delta), and the term counts follow both."""
+        df = self._df
+        for cid in changed | gone:
+            if (old := self._entries.get(cid)) is not None:
+                df.subtract(set(old.terms))
+            if (row := self._rows.get(cid)) is not None:
+                self._alive[row] = 0.0
+        for cid in changed:
+            df.update(set(entries[cid].terms))
+        delta = {cid: entries[cid] for cid in [*self._delta, *changed] if cid in entries}
+        self._entries, self._delta = entries, delta
+        self._df = Counter({t: n for t, n in df.items() if n > 0})
+        self._vocab = set(self._df)
+        self._masks = {}
 
     def idf(self, term: str) -> float:
         """How rare a term is across the stored chunks (BM25's idf, never negative)."""
-        n = max(len(self._ids), 1)
+        n = max(len(self._entries), 1)
         df = self._df.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
@@ -151,16 +205,53 @@ class LexicalIndex:
             return 0.0
         return sum(t in self._vocab for t in query_terms) / len(query_terms)
 
-    def search(self, query_terms: list[str], k: int) -> list[tuple[str, float, str, dict[str, Any]]]:
-        """Top ``k`` chunks with a positive BM25 score: ``(chunk_id, score, text, metadata)``."""
-        bm25, ids, store = self._bm25, self._ids, self._store
+    def _mask(self, filters: Filters, ids: list[str], entries: dict[str, _Entry]) -> np.ndarray:
+        """1 for each built row the filter admits, 0 for the rest: BM25 then scores only inside
+        the filter (the k best inside it, not the k best filtered afterwards)."""
+        masks = self._masks
+        if (mask := masks.get(filters)) is None or len(mask) != len(ids):
+            mask = np.fromiter((cid in entries and filters.admits(entries[cid].article_id, entries[cid].outlet,
+                                                                  entries[cid].day) for cid in ids),
+                               dtype=np.float32, count=len(ids))
+            if len(masks) >= 16:
+                masks.clear()
+            masks[filters] = mask
+        return mask
+
+    def search(self, query_terms: list[str], k: int, filters: Filters = NO_FILTER) -> list[tuple[str, float, str, dict[str, Any]]]:
+        """Top ``k`` chunks with a positive BM25 score among those ``filters`` admits:
+        ``(chunk_id, score, text, metadata)``."""
+        bm25, ids, store, entries = self._bm25, self._ids, self._store, self._entries
+        alive, delta = self._alive, self._delta
         if bm25 is None or store is None or not query_terms or k <= 0:
             return []
         known = [t for t in query_terms if t in self._vocab]
         if not known:
             return []
-        docs, scores = bm25.retrieve([known], k=min(k, len(ids)), show_progress=False, n_threads=1)
-        ranked = [(ids[int(row)], float(score)) for row, score in zip(np.asarray(docs[0]), np.asarray(scores[0])) if score > 0]
+        mask = alive * self._mask(filters, ids, entries) if filters else alive
+        ranked = []
+        if mask.any():
+            docs, scores = bm25.retrieve([known], k=min(k, len(ids)), show_progress=False, n_threads=1, weight_mask=mask)
+            ranked = [(ids[int(row)], float(score)) for row, score in zip(np.asarray(docs[0]), np.asarray(scores[0]))
+                      if score > 0]
+        ranked += self._score_delta(known, delta, filters)
+        ranked = sorted(ranked, key=lambda pair: -pair[1])[:k]
         # A chunk removed since the last sync is simply not found, and dropped.
         records = {cid: (text, meta) for cid, text, meta in store.get_chunks([cid for cid, _ in ranked])}
         return [(cid, score, *records[cid]) for cid, score in ranked if cid in records]
+
+    def _score_delta(self, known: list[str], delta: dict[str, _Entry], filters: Filters) -> list[tuple[str, float]]:
+        """BM25 of the chunks added since the index was built, as bm25s scores its rows (the
+        Lucene form), with the built index's average length."""
+        out = []
+        query = Counter(known)
+        for cid, e in delta.items():
+            if filters and not filters.admits(e.article_id, e.outlet, e.day):
+                continue
+            tf = Counter(t for t in e.terms if t in query)
+            if not tf:
+                continue
+            norm = self.k1 * (1 - self.b + self.b * (len(e.terms) or 1) / self._avgdl)
+            score = sum(n * self.idf(t) * tf[t] / (tf[t] + norm) for t, n in query.items() if t in tf)
+            out.append((cid, score))
+        return out

@@ -2,25 +2,38 @@
 
 | collection | id | document | metadata |
 |---|---|---|---|
-| ``<name>_articles`` | article id | the full original text | title, source, format, url, published, pages, chunks, version, ingested_at |
-| ``<name>_chunks`` | chunk id | the chunk's text | article_id, title, chunk_index, start, end, page, version |
-| ``<name>_sentences`` | ``<article id>:s<index>`` | (none) | article_id, sentence_index, start, end, version |
+| ``<name>_articles`` | article id | the full original text | title, source, format, outlet, published, author, url, day, pages, chunks, version, ingested_at |
+| ``<name>_chunks`` | chunk id | the chunk's text | article_id, title, chunk_index, start, end, page, version, outlet, published, author, url, day |
+| ``<name>_sentences`` | ``<article id>:s<index>`` | (none) | article_id, sentence_index, start, end, version, outlet, day |
 | ``<name>_journal`` | article id | (none) | version, pid, host, started |
 
 Offsets (``start``/``end``) index the article's original text. ``version`` is the article's
-content-and-chunking version (:func:`ingest.pipeline.chunking_version`).
+content-and-chunking version (:func:`ingest.pipeline.chunking_version`). ``outlet``,
+``published``, ``author`` and ``url`` are the article's :class:`ingest.Provenance`; ``day`` its
+publication day as a number (days since 1970), because Chroma compares numbers only: with
+``outlet`` it is what a search's filter reads (:mod:`vectorstore.filters`), on every chunk and
+sentence so that the filter is applied inside the search.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from ingest import Article, ArticleInfo, Chunk, PageSpan, Passage
+from ingest import Article, ArticleInfo, Chunk, PageSpan, Passage, Provenance
 
 
 def clean(meta: dict[str, Any]) -> dict[str, Any]:
     """Chroma stores no None: absent values are left out."""
     return {k: v for k, v in meta.items() if v is not None}
+
+
+def provenance_metadata(provenance: Provenance) -> dict[str, Any]:
+    return {**provenance.to_dict(), "day": provenance.day}
+
+
+def filter_metadata(provenance: Provenance) -> dict[str, Any]:
+    """What a search's filter reads (outlet, day), on every chunk and sentence."""
+    return {"outlet": provenance.outlet, "day": provenance.day}
 
 
 # -- articles ---------------------------------------------------------------------------------------
@@ -29,8 +42,7 @@ def article_metadata(article: Article, n_chunks: int, version: str, now: float) 
         "title": article.title,
         "source": article.source,
         "format": article.format,
-        "url": article.url,
-        "published": article.published,
+        **provenance_metadata(article.provenance),
         "pages": json.dumps([[p.page, p.start, p.end] for p in article.pages]) if article.pages else None,
         "chunks": n_chunks,
         "version": version,
@@ -44,8 +56,7 @@ def article_info(article_id: str, meta: dict[str, Any]) -> ArticleInfo:
         title=str(meta.get("title", "")),
         source=str(meta.get("source", "")),
         format=str(meta.get("format", "")),
-        url=meta.get("url"),
-        published=meta.get("published"),
+        provenance=Provenance.of(meta),
         chunks=int(meta.get("chunks", 0)),
         version=str(meta.get("version", "")),
         ingested_at=float(meta.get("ingested_at", 0.0)),
@@ -56,13 +67,14 @@ def article_from_record(article_id: str, meta: dict[str, Any], text: str) -> Art
     info = article_info(article_id, meta)
     pages = [PageSpan(*p) for p in json.loads(meta["pages"])] if meta.get("pages") else []
     return Article(id=info.id, title=info.title, text=text, source=info.source, format=info.format,
-                   url=info.url, published=info.published, pages=pages)
+                   provenance=info.provenance, pages=pages)
 
 
 # -- chunks -----------------------------------------------------------------------------------------
 def chunk_metadata(article: Article, chunk: Chunk, version: str) -> dict[str, Any]:
     return clean({"article_id": article.id, "title": article.title, "chunk_index": chunk.index,
-                  "start": chunk.start, "end": chunk.end, "page": chunk.page, "version": version})
+                  "start": chunk.start, "end": chunk.end, "page": chunk.page, "version": version,
+                  **provenance_metadata(article.provenance)})
 
 
 def passage_from_record(chunk_id: str, text: str, meta: dict[str, Any], score: float, scores: dict[str, float]) -> Passage:
@@ -78,6 +90,7 @@ def passage_from_record(chunk_id: str, text: str, meta: dict[str, Any], score: f
         chunk_index=int(meta.get("chunk_index", 0)),
         score=score,
         scores=scores,
+        provenance=Provenance.of(meta),
     )
 
 
@@ -86,8 +99,9 @@ def sentence_id(article_id: str, index: int) -> str:
     return f"{article_id}:s{index:05d}"
 
 
-def sentence_metadata(article_id: str, index: int, span: tuple[int, int], version: str) -> dict[str, Any]:
-    return {"article_id": article_id, "sentence_index": index, "start": span[0], "end": span[1], "version": version}
+def sentence_metadata(article: Article, index: int, span: tuple[int, int], version: str) -> dict[str, Any]:
+    return clean({"article_id": article.id, "sentence_index": index, "start": span[0], "end": span[1],
+                  "version": version, **filter_metadata(article.provenance)})
 
 
 def sentence_span(meta: dict[str, Any]) -> tuple[str, int, int]:

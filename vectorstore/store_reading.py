@@ -79,26 +79,40 @@ class StoreReading:
             offset += len(got["ids"])
 
     # -- search -------------------------------------------------------------------------------
-    def search_vector(self, vector, k: int) -> list[Passage]:
-        """The ``k`` chunks nearest to ``vector`` (dense search)."""
+    def outlets(self) -> list[str]:
+        """Every outlet a stored article names (read again only after the store changed)."""
+        revision = self.flags.revision()
+        cached = self._outlets
+        if cached is None or cached[0] != revision:
+            with guard(self.config):
+                got = self.articles.get(include=["metadatas"])
+            cached = (revision, sorted({str(m["outlet"]) for m in got["metadatas"] if m and m.get("outlet")}))
+            self._outlets = cached
+        return cached[1]
+
+    def search_vector(self, vector, k: int, where: dict[str, Any] | None = None) -> list[Passage]:
+        """The ``k`` chunks nearest to ``vector`` (dense search), among those ``where`` admits."""
         with guard(self.config):
             n = min(k, self.chunks.count())
             if n <= 0:
                 return []
-            got = self.chunks.query(query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"])
+            got = self.chunks.query(query_embeddings=[vector], n_results=n, where=where,
+                                    include=["documents", "metadatas", "distances"])
         passages = []
         for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
             score = 1.0 - float(dist)
             passages.append(schema.passage_from_record(cid, text, meta, score, {"dense": score}))
         return passages
 
-    def search_sentences(self, vector, n: int) -> list[tuple[str, int, int, float]]:
-        """The ``n`` sentences nearest to ``vector``: ``(article id, start, end, similarity)``."""
+    def search_sentences(self, vector, n: int, where: dict[str, Any] | None = None) -> list[tuple[str, int, int, float]]:
+        """The ``n`` sentences nearest to ``vector`` among those ``where`` admits: ``(article id,
+        start, end, similarity)``."""
         with guard(self.config):
             n = min(n, self.sentences.count())
             if n <= 0:
                 return []
-            got = self.sentences.query(query_embeddings=[vector], n_results=n, include=["metadatas", "distances"])
+            got = self.sentences.query(query_embeddings=[vector], n_results=n, where=where,
+                                       include=["metadatas", "distances"])
         return [(*schema.sentence_span(m), 1.0 - float(d)) for m, d in zip(got["metadatas"][0], got["distances"][0])]
 
     def sentence_vectors(self, article_ids: list[str]) -> list[tuple[str, int, int, Any]]:

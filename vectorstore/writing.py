@@ -47,7 +47,7 @@ def write_records(articles, chunks, sentences, journal: Journal, items: list[Ind
         sentences.upsert(
             ids=[schema.sentence_id(item.article.id, i) for _, item, i in part],
             embeddings=[item.sentence_vectors[i] for _, item, i in part],
-            metadatas=[schema.sentence_metadata(item.article.id, i, span, item.version) for span, item, i in part],
+            metadatas=[schema.sentence_metadata(item.article, i, span, item.version) for span, item, i in part],
         )
     for item in items:
         if item.article.id in existing:
