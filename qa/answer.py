@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ingest.records import Provenance
+
 
 @dataclass
 class Citation:
@@ -10,7 +12,8 @@ class Citation:
 
     ``start``/``end`` are offsets of the passage in the article text; ``quote_start``/``quote_end``
     those of the sentence the answer quotes, and ``clause_start``/``clause_end`` those of the
-    clause inside it that carries the answer (extractive answers), for highlighting.
+    clause inside it that carries the answer (extractive answers), for highlighting;
+    ``provenance`` who published the article and when.
     """
 
     n: int
@@ -27,6 +30,8 @@ class Citation:
     clause_end: int | None = None
     # Every sentence the answer quotes from this passage, as (start, end) article offsets.
     quotes: list[tuple[int, int]] = field(default_factory=list)
+    # The article's outlet, date published, author and address (each None when unknown).
+    provenance: Provenance = field(default_factory=Provenance)
 
     def to_dict(self) -> dict:
         return asdict(self)

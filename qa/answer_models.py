@@ -246,6 +246,19 @@ class Calibration:
     def load(cls, path: Path) -> Calibration:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
+    @classmethod
+    def configured(cls, path: Path | None) -> Calibration:
+        """A user's models (``ISNAD_CALIBRATION``), else the bundled ones; a file that cannot be
+        read is a :class:`~qa.settings.SettingsError` naming it."""
+        if path is None:
+            return cls.bundled()
+        from .settings import SettingsError
+
+        try:
+            return cls.load(path)
+        except (OSError, ValueError) as err:
+            raise SettingsError(f"ISNAD_CALIBRATION={path}: {err}") from None
+
 
 @lru_cache(maxsize=1)
 def _bundled_calibration() -> Calibration:

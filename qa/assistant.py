@@ -15,10 +15,12 @@ from typing import Any
 
 from langchain_core.runnables import Runnable
 
-from ingest import Article, IngestReport, content_id, ingest_articles, ingest_paths, seed_path
-from ingest.chunking import is_blank
+from ingest import IngestReport, Provenance, ingest_articles, ingest_paths, seed_path
+from ingest.article import given_article
+from ingest.fields import PLAIN_READING, ReadOptions
 from ingest.progress import say
 from vectorstore import ArticleInfo, ArticleStore, Indexer, IsnadEmbeddings, Passage, make_embedder
+from vectorstore.filters import Filters
 from vectorstore.hybrid import HybridRetriever
 from vectorstore.lexical import LexicalIndex
 
@@ -28,7 +30,7 @@ from .llm import chat_model_from_settings
 from .disk import DataDirDisk
 from .pipeline import Pipeline, pipeline_runnable
 from .question import History, Question, check_k
-from .settings import Settings, SettingsError
+from .settings import Settings
 from .jobs import pending_upload_paths
 from .uploads import UPLOADS, discard_upload, save_upload, sweep_uploads
 
@@ -130,14 +132,7 @@ class Assistant:
         """The extractive answerer's models: ``ISNAD_CALIBRATION`` if set, else the bundled ones."""
         with self._lock:
             if self._calibration is None:
-                path = self.settings.calibration
-                if path is None:
-                    self._calibration = Calibration.bundled()
-                else:
-                    try:
-                        self._calibration = Calibration.load(path)
-                    except (OSError, ValueError) as err:
-                        raise SettingsError(f"ISNAD_CALIBRATION={path}: {err}") from None
+                self._calibration = Calibration.configured(self.settings.calibration)
             return self._calibration
 
     @property
@@ -155,22 +150,21 @@ class Assistant:
         store.flags.mark_seeded()
 
     # -- articles -----------------------------------------------------------------------
-    def ingest(self, paths: Iterable[str | Path], *, progress: bool | None = None) -> IngestReport:
-        """Ingest files and folders (recursively). Bad files are listed in ``report.errors``."""
-        return ingest_paths(
-            paths, self.indexer, self.settings.chunking, max_file_bytes=self.settings.max_file_bytes, progress=progress
-        )
+    def ingest(self, paths: Iterable[str | Path], *, progress: bool | None = None,
+               reading: ReadOptions = PLAIN_READING) -> IngestReport:
+        """Ingest files, folders (recursively) and ``.zip`` archives. Bad files are listed in
+        ``report.errors``. ``reading``: the records' field names and the outlet of articles
+        whose file does not say (``ReadOptions.of(fields="text=content", outlet="Okaz")``)."""
+        return ingest_paths(paths, self.indexer, self.settings.chunking, max_file_bytes=self.settings.max_file_bytes,
+                            progress=progress, reading=reading)
 
-    def ingest_text(self, text: str, title: str, *, article_id: str | None = None, url: str | None = None,
-                    published: str | None = None, max_article_chars: int | None = None,
+    def ingest_text(self, text: str, title: str, *, article_id: str | None = None,
+                    provenance: Provenance | None = None, max_article_chars: int | None = None,
                     on_chunks: Callable[[int], None] | None = None, protect_ids: bool = False) -> IngestReport:
-        """Ingest one article given as text (pasted, or from another program). ``protect_ids``:
+        """Ingest one article given as text (pasted, or from another program), with its outlet,
+        date (any full date; stored as ISO 8601), author and address when known. ``protect_ids``:
         refuse it when its id is another stored article's (the page's pasted texts)."""
-        text = text.replace("\r\n", "\n").strip()
-        if is_blank(text):
-            raise ValueError("the article text is empty")
-        article = Article(id=article_id or content_id(text), title=title.strip() or "untitled", text=text,
-                          source="", format="text", url=url, published=published)
+        article = given_article(text, title, article_id, provenance)
         return ingest_articles([article], self.indexer, self.settings.chunking, max_article_chars=max_article_chars,
                                on_chunks=on_chunks, protect_ids=protect_ids)
 
@@ -181,14 +175,16 @@ class Assistant:
         return save_upload(self.uploads_dir, name, chunks, self.settings.max_file_bytes, room=self.disk.upload_room)
 
     def ingest_stored_upload(self, path: Path, *, replace: str | None = None,
-                             on_chunks: Callable[[int], None] | None = None) -> IngestReport:
+                             on_chunks: Callable[[int], None] | None = None,
+                             reading: ReadOptions = PLAIN_READING) -> IngestReport:
         """Ingest a file kept by :meth:`store_upload`, with the uploads' article size limit.
         Records that fail are in ``report.errors``; the good ones are stored. A file from which
         nothing new was stored is deleted (no article refers to it); ``replace`` names an article
         to remove once the new one is stored."""
         report = ingest_paths([path], self.indexer, self.settings.chunking, max_file_bytes=self.settings.max_file_bytes,
                               progress=False, max_article_chars=self.settings.max_article_chars, on_chunks=on_chunks,
-                              budget=self.settings.upload_budget, protect_ids=True, may_replace=replace)
+                              budget=self.settings.upload_budget, protect_ids=True, may_replace=replace,
+                              reading=reading)
         if not report.written:
             discard_upload(path)
         elif replace is not None and replace not in report.article_ids and self.remove(replace):
@@ -256,21 +252,31 @@ class Assistant:
         return result
 
     # -- questions ----------------------------------------------------------------------
-    def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
-        """The answer to one question (after ``history``, earlier ``(question, answer)`` turns)."""
-        return self.pipeline.ask(Question.of(question, history, k))
+    def ask(self, question: str, history: History | None = None, k: int | None = None,
+            filters: Filters | dict | None = None) -> Answer:
+        """The answer to one question (after ``history``, earlier ``(question, answer)`` turns),
+        from the articles ``filters`` admits: ``Filters.of(outlets=["okaz"], since="2015-08-01")``
+        or a dict of the same fields (an unknown outlet, or since after until, is an
+        :class:`InvalidInput` naming it)."""
+        return self.pipeline.ask(Question.of(question, history, k, filters))
 
-    def stream(self, question: str, history: History | None = None, k: int | None = None) -> Iterator[dict]:
+    def stream(self, question: str, history: History | None = None, k: int | None = None,
+               filters: Filters | dict | None = None) -> Iterator[dict]:
         """Events: ``{"type": "sources", ...}`` first (every passage given to the answerer,
         numbered as the answer cites them), then ``{"type": "delta", "text": ...}`` pieces, then
-        ``{"type": "answer", "answer": {...}}`` with the final text and the checked citations."""
-        for event in self.pipeline.run(Question.of(question, history, k)):
+        ``{"type": "answer", "answer": {...}}`` with the final text and the checked citations.
+        ``filters`` as for :meth:`ask`."""
+        for event in self.pipeline.run(Question.of(question, history, k, filters)):
             yield event.to_dict()
 
-    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
-        """Passages only (no condensing, no answer), with their per-signal scores."""
-        q = Question.of(question, k=k)
-        return self.pipeline.retrieve(q.text, q.k or self.settings.top_k)
+    def retrieve(self, question: str, k: int | None = None, filters: Filters | dict | None = None) -> list[Passage]:
+        """Passages only (no condensing, no answer), with their per-signal scores, within ``filters``."""
+        q = self.pipeline.within_store(Question.of(question, k=k, filters=filters))
+        return self.pipeline.retrieve(q.text, q.k or self.settings.top_k, filters=q.filters)
+
+    def outlets(self) -> list[str]:
+        """Every outlet a stored article names: what a filter may name."""
+        return self.store.outlets()
 
     def as_retriever(self, k: int | None = None):
         """The hybrid retriever as a LangChain ``BaseRetriever``."""

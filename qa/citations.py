@@ -27,6 +27,7 @@ def citation_for(n: int, passage: Passage, quote: tuple[int, int] | None = None,
         quote_end=passage.start + quote[1] if quote else None,
         clause_start=passage.start + clause[0] if clause else None,
         clause_end=passage.start + clause[1] if clause else None,
+        provenance=passage.provenance,
     )
 
 
@@ -39,8 +40,11 @@ def format_passages(passages: list[Passage]) -> str:
     """Numbered passages, each in its own delimited block, for the answer prompt."""
     blocks = []
     for n, p in enumerate(passages, start=1):
-        page = f' page="{p.page}"' if p.page else ""
-        blocks.append(f'<passage n="{n}" title="{_escape(p.title)}"{page}>\n{_escape(p.text)}\n</passage>')
+        # Who published it and when: the model can then say "Okaz reported on 11 August ...".
+        about = "".join(f' {name}="{_escape(value)}"' for name, value in
+                        (("page", str(p.page) if p.page else None), ("outlet", p.provenance.outlet),
+                         ("published", p.provenance.published and p.provenance.published[:10])) if value)
+        blocks.append(f'<passage n="{n}" title="{_escape(p.title)}"{about}>\n{_escape(p.text)}\n</passage>')
     return "\n\n".join(blocks)
 
 

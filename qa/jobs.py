@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.fields import ReadOptions
 from ingest import IngestReport
 from ingest.atomic import write_json_atomically
 from ingest.errors import NotFound, RateLimited, Unavailable
@@ -75,6 +76,9 @@ class UploadJob:
     text: str | None = None
     title: str | None = None
     replace: str | None = None
+    # How to read a file's records (``ingest.fields``): "text=content,..." and a default outlet.
+    fields: str | None = None
+    outlet: str | None = None
     client: str = ""
     # The process that runs it (another app on a shared data dir keeps its own jobs).
     owner: str = ""
@@ -179,16 +183,20 @@ class UploadJobs:
             self.resume()
 
     # -- submitting -----------------------------------------------------------------------------
-    def submit_file(self, name: str, chunks: Iterable[bytes], *, client: str, replace: str | None = None) -> UploadJob:
+    def submit_file(self, name: str, chunks: Iterable[bytes], *, client: str, replace: str | None = None,
+                    fields: str | None = None, outlet: str | None = None) -> UploadJob:
         """Store the upload now (raising :class:`qa.uploads.UploadRefused` for a refused one) and
         queue its ingestion. ``client`` names who asks (a user, else an address) for the rate
-        limit and the turns; ``replace``: the id of an article the new one replaces once stored."""
+        limit and the turns; ``replace``: the id of an article the new one replaces once stored;
+        ``fields`` and ``outlet``: how to read its records (:meth:`ingest.ReadOptions.of`)."""
+        ReadOptions.of(fields, outlet)  # a bad mapping is refused before the file is kept
         self._check_room(client)
         if replace is not None and self.bot.get_article(replace) is None:
             raise UnknownArticle(f"no article with id '{replace[:200]}' to replace")
         path = self.bot.store_upload(name, chunks)
         self.per_client.record(client)
-        job = UploadJob(id=uuid.uuid4().hex, file=path.name, path=str(path), replace=replace, client=client)
+        job = UploadJob(id=uuid.uuid4().hex, file=path.name, path=str(path), replace=replace, client=client,
+                        fields=fields or None, outlet=outlet or None)
         return self._enqueue(job)
 
     def submit_text(self, text: str, title: str, *, client: str) -> UploadJob:
@@ -305,7 +313,8 @@ class UploadJobs:
                                         max_article_chars=self.bot.settings.max_article_chars,
                                         on_chunks=lambda n: self._embedding(job, n))
         return self.bot.ingest_stored_upload(Path(job.path or ""), replace=job.replace,
-                                             on_chunks=lambda n: self._embedding(job, n))
+                                             on_chunks=lambda n: self._embedding(job, n),
+                                             reading=ReadOptions.of(job.fields, job.outlet))
 
     def _work(self) -> None:
         while True:

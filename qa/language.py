@@ -52,6 +52,12 @@ MESSAGES = {
         "en": "There is no question in this message: ask about something the articles cover.",
         "fr": "Ce message ne contient pas de question : posez-en une sur ce que traitent les articles.",
     },
+    # A filtered question whose filter admits no stored passage.
+    "nothing_in_filter": {
+        "ar": "لا توجد في المقالات المخزنة مقالة ضمن هذه المصادر أو التواريخ.",
+        "en": "No stored article is within these outlets or dates.",
+        "fr": "Aucun article enregistré ne correspond à ces sources ou à ces dates.",
+    },
     "llm_fallback": {
         "ar": "تعذر الوصول إلى النموذج اللغوي؛ هذه الإجابة مقتبسة مباشرة من المقالات.",
         "en": "The language model is unavailable; this answer quotes the articles directly.",

@@ -27,12 +27,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from vectorstore import ArticleInfo, Passage
+from vectorstore.filters import NO_FILTER, Filters
 from vectorstore.hybrid import Candidates, HybridRetriever
 
 from .answer import SMALL_TALK, Answer
@@ -140,8 +141,15 @@ class Pipeline:
             yield from self.no_question(question, trace)
             return
         k = question.k or self.parts.settings.top_k
+        question = self.within_store(question)
         used, passages = self.search(question, k, depth=depth, trace=trace)
         yield Sources(used, passages)
+        if not passages and question.filters:
+            answer = Answer(message("nothing_in_filter", question.text), abstained=True, question_used=used)
+            trace.answer = answer
+            yield Delta(answer.text)
+            yield Final(answer)
+            return
         started = time.perf_counter()
         for event in self.answer(question.text, passages, asked=question.text, history=question.history):
             if isinstance(event, Final):
@@ -185,6 +193,13 @@ class Pipeline:
         yield Delta(answer.text)
         yield Final(answer)
 
+    def within_store(self, question: Question) -> Question:
+        """The question with its filter's outlets spelled as the store spells them; an
+        :class:`InvalidInput` naming an outlet no stored article has (before any retrieval)."""
+        if not question.filters.outlets:
+            return question
+        return replace(question, filters=question.filters.resolved(self.parts.retriever.store.outlets()))
+
     # -- steps 1 and 2: condense and retrieve -----------------------------------------------------
     def search(self, question: Question, k: int, *, depth: int | None = None,
                trace: Trace | None = None) -> tuple[str, list[Passage]]:
@@ -198,7 +213,9 @@ class Pipeline:
         question finds no answer alone, unless it gives clearly less."""
         trace = trace if trace is not None else Trace()
         alone = Trace()
-        passages = self.timed(trace, "retrieve", lambda: self.retrieve(question.text, k, depth=depth, trace=alone))
+        filters = question.filters
+        passages = self.timed(trace, "retrieve", lambda: self.retrieve(question.text, k, depth=depth, trace=alone,
+                                                                       filters=filters))
         chosen, used = alone, question.text
         if question.history and self.parts.settings.condense:
             evidence = self.evidence(question.text, passages)
@@ -208,7 +225,7 @@ class Pipeline:
                 if query != question.text:
                     focus = self.focus(question)
                     found = self.timed(trace, "retrieve.follow_up", lambda: self.retrieve(
-                        query, k, depth=depth, trace=follow, focus=focus, against=alone.vector))
+                        query, k, depth=depth, trace=follow, focus=focus, against=alone.vector, filters=filters))
                     # Lean to the follow-up when the question finds no answer alone (evidence < 0).
                     lean = FOLLOW_UP_PREFERENCE if evidence < 0 else 0.0
                     if self.evidence(question.text, found) > evidence - lean:
@@ -245,13 +262,14 @@ class Pipeline:
         return joined_with_previous(question.text, history)
 
     def retrieve(self, query: str, k: int, *, depth: int | None = None, trace: Trace | None = None,
-                 focus: set[str] | None = None, against: np.ndarray | None = None) -> list[Passage]:
-        """The ``k`` best passages for ``query``, every sentence of each scored against it, or
-        against the vector ``against`` (a follow-up query's passages, scored against the
-        question itself); with ``focus``, passages of those articles come first (a follow-up
-        keeps to them)."""
+                 focus: set[str] | None = None, against: np.ndarray | None = None,
+                 filters: Filters = NO_FILTER) -> list[Passage]:
+        """The ``k`` best passages for ``query`` among those ``filters`` admits, every sentence
+        of each scored against it, or against the vector ``against`` (a follow-up query's
+        passages, scored against the question itself); with ``focus``, passages of those
+        articles come first (a follow-up keeps to them)."""
         trace = trace if trace is not None else Trace()
-        found = self.parts.retriever.retrieve(query, k, max(depth or k, 20) if focus else depth)
+        found = self.parts.retriever.retrieve(query, k, max(depth or k, 20) if focus else depth, filters=filters)
         passages = found.passages
         if focus:
             # stable: by score within each group
@@ -347,16 +365,16 @@ class Pipeline:
 
 
 def pipeline_runnable(pipeline: Pipeline, default_k: int):
-    """The pipeline's steps as a LangChain Runnable: ``{"question", "history"?, "k"?}`` → :class:`Answer`."""
+    """The pipeline's steps as a LangChain Runnable: ``{"question", "history"?, "k"?, "filters"?}`` → :class:`Answer`."""
     from langchain_core.runnables import RunnableLambda
 
 
     def question_step(x: Any) -> dict:
         x = {"question": x} if isinstance(x, str) else dict(x)
-        return {"question": Question.of(x["question"], x.get("history"), x.get("k"))}
+        return {"question": Question.of(x["question"], x.get("history"), x.get("k"), x.get("filters"))}
 
     def search_step(x: dict) -> dict:
-        used, passages = pipeline.search(x["question"], x["question"].k or default_k)
+        used, passages = pipeline.search(pipeline.within_store(x["question"]), x["question"].k or default_k)
         return {**x, "question_used": used, "passages": passages}
 
     def answer_step(x: dict) -> Answer:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ingest.errors import InvalidInput
+from vectorstore.filters import NO_FILTER, Filters, filters_from
 
 History = list[tuple[str, str]]
 
@@ -26,6 +27,7 @@ class Question:
     text: str
     history: tuple[tuple[str, str], ...] = ()
     k: int | None = None  # passages to retrieve; None: the configured ISNAD_TOP_K
+    filters: Filters = NO_FILTER  # the outlets, days and articles retrieval keeps to
 
     MAX_CHARS: ClassVar[int] = 4000  # of the cleaned question
     MAX_K: ClassVar[int] = 50
@@ -33,9 +35,11 @@ class Question:
     MAX_TURN_CHARS: ClassVar[int] = 20_000  # of any one string a request carries
 
     @classmethod
-    def of(cls, text: str, history: Sequence | None = None, k: int | None = None) -> Question:
-        """The question cleaned and checked; :class:`InvalidInput` (a ``ValueError``) saying why not."""
-        return cls(clean_question(text), tuple(clean_history(history)), check_k(k))
+    def of(cls, text: str, history: Sequence | None = None, k: int | None = None,
+           filters: Filters | dict | None = None) -> Question:
+        """The question cleaned and checked; :class:`InvalidInput` (a ``ValueError``) saying why not.
+        ``filters``: a :class:`~vectorstore.filters.Filters` or a dict of its fields."""
+        return cls(clean_question(text), tuple(clean_history(history)), check_k(k), filters_from(filters))
 
 
 def clean_question(question: str) -> str:

@@ -33,6 +33,8 @@ and passed down; no other module reads the environment.
 | ISNAD_MAX_RECORDS | records one ``.json``/``.jsonl`` upload may hold (more fails the file) | 20000 |
 | ISNAD_MAX_PDF_PAGES | pages one uploaded PDF may have | 2000 |
 | ISNAD_MAX_HTML_ELEMENTS | HTML elements (tags) one uploaded page may have | 200000 |
+| ISNAD_MAX_ARCHIVE_MEMBERS | files one uploaded ``.zip`` may hold (each is held to ISNAD_MAX_FILE_MB once unpacked) | 10000 |
+| ISNAD_MAX_ARCHIVE_MB | what one uploaded ``.zip`` may unpack to, all its files together | 512 |
 | ISNAD_UPLOAD_CPU_SECONDS | CPU seconds reading one upload may take (in a child process; more fails it) | 60 |
 | ISNAD_UPLOAD_MEMORY_MB | memory reading one upload may take (the child's address space) | 2048 |
 | ISNAD_MIN_FREE_MB | free disk the data dir must keep: below it uploads and feedback are refused (507) and health says so | 200 |
@@ -192,6 +194,8 @@ class Settings:
     max_records: int = 20_000
     max_pdf_pages: int = 2_000
     max_html_elements: int = 200_000
+    max_archive_members: int = 10_000
+    max_archive_mb: int = 512
     upload_cpu_seconds: int = 60
     upload_memory_mb: int = 2048
     min_free_mb: int = 200
@@ -243,6 +247,8 @@ class Settings:
             max_records=_int(env, "ISNAD_MAX_RECORDS", 20_000, 1),
             max_pdf_pages=_int(env, "ISNAD_MAX_PDF_PAGES", 2_000, 1),
             max_html_elements=_int(env, "ISNAD_MAX_HTML_ELEMENTS", 200_000, 100),
+            max_archive_members=_int(env, "ISNAD_MAX_ARCHIVE_MEMBERS", 10_000, 1),
+            max_archive_mb=_int(env, "ISNAD_MAX_ARCHIVE_MB", 512, 1),
             upload_cpu_seconds=_int(env, "ISNAD_UPLOAD_CPU_SECONDS", 60, 1),
             upload_memory_mb=_int(env, "ISNAD_UPLOAD_MEMORY_MB", 2048, 256),
             min_free_mb=_int(env, "ISNAD_MIN_FREE_MB", 200, 0),
@@ -298,7 +304,8 @@ class Settings:
     def upload_budget(self) -> LoadBudget:
         """What reading one upload may cost (``ingest.budget``)."""
         return LoadBudget(max_records=self.max_records, max_pdf_pages=self.max_pdf_pages,
-                          max_html_elements=self.max_html_elements, cpu_seconds=self.upload_cpu_seconds,
+                          max_html_elements=self.max_html_elements, max_archive_members=self.max_archive_members,
+                          max_archive_bytes=self.max_archive_mb * 2**20, cpu_seconds=self.upload_cpu_seconds,
                           memory_mb=self.upload_memory_mb)
 
     @property
