@@ -17,11 +17,13 @@ from pydantic import AfterValidator, BaseModel, Field, StrictInt, field_validato
 from starlette.requests import ClientDisconnect
 
 from ingest.errors import IsnadError
+from ingest.fields import ReadOptions
 from qa import Assistant
 from qa.jobs import KEEP_FINISHED, UploadJobs
 from qa.question import Question, check_question_length
 from qa.uploads import UploadTooLarge, check_upload_name, megabytes
 from vectorstore import ArticleInfo
+from vectorstore.filters import MAX_VALUE_CHARS, MAX_VALUES
 
 from .errors import client_message, http_status
 from .feedback import FeedbackStore
@@ -42,6 +44,7 @@ def _bounded(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_bounded)]
+Name = Annotated[str, Field(max_length=MAX_VALUE_CHARS)]
 LONGEST_UPLOAD_WAIT = 60
 
 
@@ -51,6 +54,15 @@ class AskRequest(BaseModel):
                                              description="earlier (question, answer) turns")
     # Strict: JSON ``true`` is not the number 1.
     k: StrictInt | None = Field(None, ge=1, le=Question.MAX_K, description="passages to retrieve")
+    outlets: list[Name] | None = Field(None, max_length=MAX_VALUES,
+                                       description="answer only from these outlets (see GET /api/outlets)")
+    since: Name | None = Field(None, description="only articles published on or after this day (2015-08-01)")
+    until: Name | None = Field(None, description="only articles published on or before this day")
+    article_ids: list[Name] | None = Field(None, max_length=MAX_VALUES, description="only these articles")
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        return {"outlets": self.outlets, "since": self.since, "until": self.until, "article_ids": self.article_ids}
 
     @field_validator("question")
     @classmethod
@@ -83,7 +95,7 @@ def public_source(source: str, data_dir: Path) -> str:
 
 
 def article_json(info: ArticleInfo, data_dir: Path) -> dict[str, Any]:
-    return {**info.__dict__, "source": public_source(info.source, data_dir)}
+    return {**info.__dict__, "provenance": info.provenance.to_dict(), "source": public_source(info.source, data_dir)}
 
 
 def _sse(event: str, data: dict) -> str:
@@ -102,12 +114,12 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
 
     @router.post("/ask")
     def ask(req: AskRequest) -> dict:
-        return bot.ask(req.question, history=req.history, k=req.k).to_dict()
+        return bot.ask(req.question, history=req.history, k=req.k, filters=req.filters).to_dict()
 
     @router.post("/ask/stream")
     def ask_stream(req: AskRequest) -> StreamingResponse:
         # Validate and retrieve before the response starts, so bad input is a 4xx, not a broken stream.
-        events = bot.stream(req.question, history=req.history, k=req.k)
+        events = bot.stream(req.question, history=req.history, k=req.k, filters=req.filters)
         first = next(events)
 
         def body() -> Iterator[str]:
@@ -125,18 +137,27 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
     def articles() -> list[dict]:
         return [article_json(a, data_dir) for a in bot.list_articles()]
 
+    @router.get("/outlets")
+    def outlets() -> list[str]:
+        """Every outlet a stored article names: what ``outlets`` in ``/api/ask`` may name."""
+        return bot.outlets()
+
     @router.post("/articles", status_code=202)
     async def upload_article(
         request: Request,
         filename: Annotated[str, Query(max_length=1000, description="the file's name; its extension says how to read it")],
         replace: Annotated[str | None, Query(max_length=200, description="id of an article this file replaces")] = None,
         wait: Annotated[int, Query(ge=0, le=LONGEST_UPLOAD_WAIT, description="seconds to wait for the ingest")] = 0,
+        fields: Annotated[str | None, Query(max_length=2000, description=(
+            "how to read the file's records: text=content,published=date_extracted,outlet=source"))] = None,
+        outlet: Annotated[str | None, Query(max_length=200, description="the outlet of articles whose file does not say")] = None,
     ) -> JSONResponse:
         """The request body is the file itself (``curl --data-binary @report.pdf``). It is stored
         and queued: ``202`` with the job (follow it at ``/api/jobs/{id}``), or with ``wait`` the
         finished job when it ends within that many seconds (``201`` if something new was stored,
         ``200`` if the store already held it unchanged, ``422`` if nothing could be stored)."""
         check_upload_name(filename)  # refuse before reading the body
+        ReadOptions.of(fields, outlet)
         limit = bot.settings.max_file_bytes
         blocks, size = [], 0
         try:
@@ -148,7 +169,8 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
         except ClientDisconnect:
             log.info("client went away during the upload of %r; nothing kept", filename[:100])
             return JSONResponse({"detail": "the client disconnected"}, status_code=400)
-        job = await run_in_threadpool(jobs.submit_file, filename, blocks, client=client_key(request), replace=replace)
+        job = await run_in_threadpool(jobs.submit_file, filename, blocks, client=client_key(request), replace=replace,
+                                      fields=fields, outlet=outlet)
         deadline = asyncio.get_running_loop().time() + wait
         while job.finished is None and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)

@@ -7,19 +7,23 @@ import json
 import os
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.errors import IsnadError
+from ingest.fields import TARGETS, ReadOptions
+from ingest.records import Provenance
 from ingest.pipeline import IngestReport, supported_extensions
 from ingest.progress import show_progress
+from qa.language import detect_language
 from qa.answer_models import DEFAULT_COMPLETION_MARGIN, DEFAULT_FLOOR_RATE, DEFAULT_SUPPORT_MARGIN
 from qa.settings import Settings
 from vectorstore.catalog import read_catalog
 
 from .errors import exit_code
+from .labels import source_label
 from .running_app import AppClient, AppRefused, running_app_url
 
 if TYPE_CHECKING:  # imported when a command needs it: `isnad --help` loads no model or store code
@@ -27,7 +31,8 @@ if TYPE_CHECKING:  # imported when a command needs it: `isnad --help` loads no m
 
 
 def _cmd_ingest(bot: Assistant, args: argparse.Namespace) -> int:
-    return _print_report(bot.ingest(args.paths, progress=None if not args.quiet else False))
+    return _print_report(bot.ingest(args.paths, progress=None if not args.quiet else False,
+                                    reading=ReadOptions.of(args.fields, args.outlet)))
 
 
 def _print_report(report: IngestReport) -> int:
@@ -38,7 +43,7 @@ def _print_report(report: IngestReport) -> int:
 
 
 def _cmd_list(bot: Assistant | AppClient, args: argparse.Namespace) -> int:
-    return _print_articles([a.__dict__ for a in bot.list_articles()] if not isinstance(bot, AppClient)
+    return _print_articles([asdict(a) for a in bot.list_articles()] if not isinstance(bot, AppClient)
                            else bot.list_articles(), args)
 
 
@@ -48,7 +53,9 @@ def _print_articles(articles: list[dict], args: argparse.Namespace) -> int:
         return 0
     for a in articles:
         when = datetime.fromtimestamp(a["ingested_at"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M") if a["ingested_at"] else "?"
-        print(f"{a['id']}\t{a['chunks']:>4} chunks\t{when}\t{a['title']}\t{a['source']}")
+        about = a.get("provenance") or {}
+        published = " · ".join(x for x in (about.get("outlet"), (about.get("published") or "")[:10]) if x) or "-"
+        print(f"{a['id']}\t{a['chunks']:>4} chunks\t{published}\t{a['title']}\t{a['source']}\t(ingested {when})")
     print(f"{len(articles)} articles", file=sys.stderr)
     return 0
 
@@ -79,7 +86,9 @@ def _cmd_reindex(bot: Assistant, args: argparse.Namespace) -> int:
 
 def _cmd_ask(bot: Assistant | AppClient, args: argparse.Namespace) -> int:
     # The answer as the HTTP API returns it, whichever answered: one printer for both.
-    answer = bot.ask(args.question, k=args.k) if isinstance(bot, AppClient) else bot.ask(args.question, k=args.k).to_dict()
+    filters = {"outlets": args.outlet, "since": args.since, "until": args.until, "article_ids": args.article}
+    answer = (bot.ask(args.question, k=args.k, filters=filters) if isinstance(bot, AppClient)
+              else bot.ask(args.question, k=args.k, filters=filters).to_dict())
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
         return 0
@@ -88,9 +97,12 @@ def _cmd_ask(bot: Assistant | AppClient, args: argparse.Namespace) -> int:
     print(answer["answer"])
     if answer["citations"]:
         print()
+        language = detect_language(args.question)
         for c in answer["citations"]:
             page = f", page {c['page']}" if c.get("page") else ""
-            print(f"[{c['n']}] {c['title']}{page} (article {c['article_id']}, chars {c['start']}-{c['end']}, score {c['score']:.3f})")
+            label = source_label(Provenance.of(c.get("provenance")), language)
+            print(f"[{c['n']}] {c['title']}{page}{f' — {label}' if label else ''} "
+                  f"(article {c['article_id']}, chars {c['start']}-{c['end']}, score {c['score']:.3f})")
     return 0
 
 
@@ -103,7 +115,7 @@ def _ingest_through_app(app: AppClient, args: argparse.Namespace) -> int:
     for path in iter_files(args.paths, report):
         report.files += 1
         try:
-            job = app.upload(path)
+            job = app.upload(path, fields=args.fields, outlet=args.outlet)
         except AppRefused as err:  # this file refused (too large, say): the others still go
             report.add_error(IngestError(path, str(err)))
             continue
@@ -193,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add files or folders (recursively) to the store")
     p.add_argument("paths", nargs="+", help=f"files or folders; types: {' '.join(supported_extensions())}")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--fields", default=None, metavar="OURS=THEIRS,...",
+                   help="which field of a .json/.jsonl record holds what, e.g. "
+                        "text=content,published=date_extracted,outlet=source,author=author "
+                        f"(ours: {', '.join(TARGETS)}; common names are recognised without it)")
+    p.add_argument("--outlet", default=None, help="the outlet (newspaper, site) of articles whose file does not name one")
     p.set_defaults(func=_cmd_ingest, through_app=_ingest_through_app)
 
     p = sub.add_parser("list", help="list the articles in the store")
@@ -209,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="ask a question; prints the answer and its numbered sources")
     p.add_argument("question")
     p.add_argument("--k", type=int, default=None, help="passages to retrieve")
+    p.add_argument("--outlet", action="append", default=None, help="answer only from this outlet (repeat for several)")
+    p.add_argument("--since", default=None, help="only articles published on or after this day (2015-08-01)")
+    p.add_argument("--until", default=None, help="only articles published on or before this day")
+    p.add_argument("--article", action="append", default=None, help="only this article id (repeat for several)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_ask, through_app=_cmd_ask)
 
@@ -281,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.func is _cmd_list and not settings.chroma_host:
             listed = read_catalog(settings.store.folder)  # no Chroma, no model: milliseconds
             if listed is not None:
-                return _print_articles([a.__dict__ for a in listed], args)
+                return _print_articles([asdict(a) for a in listed], args)
         from qa import Assistant
 
         return args.func(Assistant(settings), args)

@@ -21,6 +21,9 @@ from qa.uploads import discard_upload
 from .feedback import FeedbackStore
 from .render import answer_html, final_answer_html, question_html, sources_html
 
+ARTICLE_COLUMNS = ["id", "المصدر · outlet", "التاريخ · date", "العنوان · title", "مقاطع · chunks"]
+MAX_LISTED = 500  # rows the articles table shows at once; the search narrows the rest
+
 EXAMPLES = [
     "من ترأس الحوار الإستراتيجي بين المغرب ومكتب الأمم المتحدة لمكافحة الإرهاب؟",
     "ما هي العناصر الأربعة التي يركز عليها المغرب لتعزيز القدرات المؤسسية؟",
@@ -85,12 +88,27 @@ def _job_line(job: UploadJob) -> tuple[bool, str]:
     return (not errors), line + "".join(f"; ✗ {e}" for e in errors)
 
 
+def article_rows(bot: Assistant, query: str) -> tuple[list[list], str]:
+    """The stored articles whose title, outlet, id or date holds ``query`` (newest first), at most
+    ``MAX_LISTED``, and a line saying how many there are."""
+    words = (query or "").casefold().split()
+    found = []
+    for a in sorted(bot.list_articles(), key=lambda a: (a.provenance.published or "", a.ingested_at), reverse=True):
+        row = [a.id, a.provenance.outlet or "", (a.provenance.published or "")[:10], a.title, a.chunks]
+        if all(w in " ".join(map(str, row[:4])).casefold() for w in words):
+            found.append(row)
+    shown_rows = found[:MAX_LISTED]
+    line = (f"مقالات: {len(found)} · {len(found)} article(s)"
+            + (f" — أول {MAX_LISTED} · the first {MAX_LISTED} shown" if len(found) > MAX_LISTED else ""))
+    return shown_rows, f'<p dir="auto">{html.escape(line)}</p>'
+
+
 def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.Blocks:
     def article_text(article_id: str) -> str | None:
         found = bot.get_article(article_id)
         return found[1] if found else None
 
-    def respond(message: str, chat: list, turns: list):
+    def respond(message: str, chat: list, turns: list, outlets: list | None, since: str, until: str):
         message = (message or "").strip()
         if not message:
             yield chat, turns, gr.skip(), gr.skip()
@@ -100,8 +118,9 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
         chat = chat + [{"role": "user", "content": question_html(message)}, {"role": "assistant", "content": ""}]
         yield chat, turns, gr.skip(), ""
         text, sources = "", []
+        filters = {"outlets": outlets or None, "since": since or None, "until": until or None}
         try:
-            for event in bot.stream(message, history=history):
+            for event in bot.stream(message, history=history, filters=filters):
                 if event["type"] == "sources":
                     sources = event["sources"]
                 elif event["type"] == "delta":
@@ -118,15 +137,17 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
             chat[-1] = {"role": "assistant", "content": question_html(str(err))}
             yield chat, turns, gr.skip(), gr.skip()
 
-    def ask(question: str, history: list[list[str]] | None = None, k: int | None = None) -> dict:
-        """Answer ``question`` with the ``(question, answer)`` turns of ``history`` before it; the
-        same JSON as ``POST /api/ask``. Nothing is kept between calls: the history sent is the
-        whole conversation."""
+    def ask(question: str, history: list[list[str]] | None = None, k: int | None = None,
+            filters: dict | None = None) -> dict:
+        """Answer ``question`` with the ``(question, answer)`` turns of ``history`` before it,
+        from the articles ``filters`` admits (``{"outlets": [...], "since": ..., "until": ...,
+        "article_ids": [...]}``); the same JSON as ``POST /api/ask``. Nothing is kept between
+        calls: the history sent is the whole conversation."""
         try:
             if history is not None and not isinstance(history, list):
                 raise InvalidInput("history must be a list of [question, answer] pairs")
             return bot.ask(question, history=[tuple(turn) if isinstance(turn, list) else turn for turn in history or []],
-                           k=k).to_dict()
+                           k=k, filters=filters).to_dict()
         except IsnadError as err:
             raise gr.Error(str(err), print_exception=False) from None
 
@@ -147,7 +168,28 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
         css = "isnad-ok" if all(ok for ok, _ in lines) else "isnad-failed"
         return f'<ul class="{css}">{items}</ul>'
 
-    def add_articles(files: list | None, title: str, text: str, request: gr.Request):
+    def outlet_choices():
+        return gr.update(choices=bot.outlets())
+
+    def list_articles(query: str):
+        return article_rows(bot, query)
+
+    def pick_article(data: gr.SelectData):
+        row = data.row_value if isinstance(getattr(data, "row_value", None), list) else None
+        return row[0] if row else gr.skip()
+
+    def remove_article(article_id: str, query: str):
+        article_id = (article_id or "").strip()
+        if not article_id:
+            note = "اختر مقالة من القائمة · Choose an article in the list."
+        elif bot.remove(article_id):
+            note = f"✓ حذفت · removed {article_id}"
+        else:
+            note = f"✗ لا توجد مقالة بهذا المعرف · no article with id {article_id}"
+        rows, line = article_rows(bot, query)
+        return rows, f'<p dir="auto">{html.escape(note)}</p>{line}', ""
+
+    def add_articles(files: list | None, title: str, text: str, fields: str, outlet: str, request: gr.Request):
         """Queue every file (and the pasted text) as an upload job, then show each job's
         progress until all are finished. The work happens in the job queue, not here."""
         refused: list[str] = []
@@ -160,7 +202,8 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
                 refused.append(f"✗ {name[:120]}: this file was not uploaded through this page")
                 continue
             try:
-                queued.append(jobs.submit_file(name, _read_in_blocks(path), client=client))
+                queued.append(jobs.submit_file(name, _read_in_blocks(path), client=client, fields=fields or None,
+                                               outlet=outlet or None))
             except IsnadError as err:
                 refused.append(f"✗ {name[:120]}: {err}")
             finally:
@@ -198,6 +241,13 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
                             box = gr.Textbox(show_label=False, elem_id="isnad-question", scale=8, autofocus=True,
                                              placeholder="اكتب سؤالك… · Ask a question…")
                             send = gr.Button("أرسل · Send", variant="primary", elem_id="isnad-send", scale=1)
+                        with gr.Accordion("تصفية المصادر · Filter the sources", open=False, elem_id="isnad-filters"):
+                            with gr.Row():
+                                # (each with a value: callers of the page's API may leave them out)
+                                outlets = gr.Dropdown([], value=[], multiselect=True, elem_id="isnad-outlets", scale=2,
+                                                      label="المصادر · Outlets")
+                                since = gr.Textbox("", label="من تاريخ · Since", placeholder="2015-08-01", elem_id="isnad-since")
+                                until = gr.Textbox("", label="إلى تاريخ · Until", placeholder="2015-08-11", elem_id="isnad-until")
                         gr.Examples(EXAMPLES, inputs=box, label="أمثلة · Examples")
                         new = gr.Button("محادثة جديدة · New conversation", elem_id="isnad-new")
                     with gr.Column(scale=2):
@@ -208,8 +258,21 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
                                 label="ملفات · Files (" + " ".join(supported_extensions()) + ")")
                 title = gr.Textbox(label="العنوان · Title (pasted text)", elem_id="isnad-title")
                 text = gr.Textbox(label="النص · Text", lines=8, elem_id="isnad-text")
+                with gr.Row():
+                    outlet = gr.Textbox("", label="المصدر · Outlet (when the file names none)", elem_id="isnad-outlet")
+                    fields = gr.Textbox("", label="حقول السجلات · Record fields (.json/.jsonl)", elem_id="isnad-fields",
+                                        placeholder="text=content,published=date_extracted,outlet=source")
                 add = gr.Button("أضف · Add", variant="primary", elem_id="isnad-add")
                 status = gr.HTML(elem_id="isnad-ingest-status")
+            with gr.Tab("المقالات · Articles", id="articles") as articles_tab:
+                search = gr.Textbox(show_label=False, elem_id="isnad-articles-search",
+                                    placeholder="ابحث في العناوين والمصادر والتواريخ… · Search titles, outlets, dates…")
+                listed = gr.HTML(elem_id="isnad-articles-count")
+                table = gr.Dataframe(headers=ARTICLE_COLUMNS, datatype=["str", "str", "str", "str", "number"],
+                                     interactive=False, elem_id="isnad-articles", wrap=True, max_height=520)
+                with gr.Row():
+                    chosen = gr.Textbox(label="المقالة المختارة · Selected article (id)", elem_id="isnad-remove-id", scale=3)
+                    remove = gr.Button("احذف · Remove", variant="stop", elem_id="isnad-remove", scale=1)
             with gr.Tab("الملاحظات · Feedback", id="feedback"):
                 gr.HTML('<p dir="rtl" lang="ar">تقييمات الإجابات (إعجاب أو عدمه) بصيغة أسطر JSON.</p>'
                         '<p dir="ltr" lang="en">Thumbs up/down given on answers, as JSON lines.</p>')
@@ -219,12 +282,19 @@ def build_page(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> gr.
                         'تصدير الملاحظات · Export feedback (JSONL)</a>', elem_id="isnad-export")
 
         outputs = [chat, turns, sources, box]
-        send.click(respond, [box, chat, turns], outputs, concurrency_limit=4, api_name="ask_chat")
-        box.submit(respond, [box, chat, turns], outputs, concurrency_limit=4, api_visibility="private")
+        asked = [box, chat, turns, outlets, since, until]
+        send.click(respond, asked, outputs, concurrency_limit=4, api_name="ask_chat")
+        box.submit(respond, asked, outputs, concurrency_limit=4, api_visibility="private")
+        page.load(outlet_choices, None, outlets, api_visibility="private")
+        articles_tab.select(list_articles, [search], [table, listed], api_visibility="private")
+        search.submit(list_articles, [search], [table, listed], api_visibility="private")
+        search.change(list_articles, [search], [table, listed], api_visibility="private", trigger_mode="always_last")
+        table.select(pick_article, None, chosen, api_visibility="private")
+        remove.click(remove_article, [chosen, search], [table, listed, chosen], api_name="remove_article")
         new.click(new_conversation, None, outputs, api_visibility="private")
         chat.like(on_like, [turns], None, api_visibility="private")
-        add.click(add_articles, [files, title, text], [status, files, text], api_name="add_articles",
-                  show_progress="minimal")
+        add.click(add_articles, [files, title, text, fields, outlet], [status, files, text], api_name="add_articles",
+                  show_progress="minimal").then(outlet_choices, None, outlets, api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_limit=4)
     uploads = GradioUploads(page)
     return page

@@ -9,7 +9,11 @@ from __future__ import annotations
 import html
 import re
 
+from ingest.records import Provenance
 from qa.citations import MARKER
+from qa.language import detect_language
+
+from .labels import source_label
 
 # Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) in an article can make
 # "\u202efdp.exe" display as "exe.pdf". They are dropped from what the page shows; the stored
@@ -87,6 +91,23 @@ def _span(text: str, start: int, end: int, quotes: list[tuple[int, int]], clause
     return "".join(out)
 
 
+def provenance_html(provenance: Provenance, language: str) -> str:
+    """Who published a source and when, under its title ("Okaz · 11 Aug 2015", the author, a
+    link to the original when its address is a web one); "" when nothing is known."""
+    parts = []
+    if label := source_label(provenance, language):
+        parts.append(f'<span class="isnad-outlet">{shown(label)}</span>')
+    if provenance.author:
+        parts.append(f'<span class="isnad-author">{shown(provenance.author)}</span>')
+    if provenance.url and provenance.url.lower().startswith(("https://", "http://")):
+        parts.append(f'<a class="isnad-url" href="{html.escape(provenance.url, quote=True)}" target="_blank" '
+                     f'rel="noopener noreferrer nofollow">{shown(_LINK_LABEL[language])}</a>')
+    return f'<span class="isnad-provenance" dir="auto">{" · ".join(parts)}</span>' if parts else ""
+
+
+_LINK_LABEL = {"ar": "الأصل", "en": "original", "fr": "original"}
+
+
 def sources_html(turns: list[dict], article_text) -> str:
     """The sources of every answer so far; the newest answer's are shown, older ones on click.
 
@@ -99,6 +120,7 @@ def sources_html(turns: list[dict], article_text) -> str:
                 '<p dir="ltr" lang="en">The passages each answer rests on appear here.</p></div>')
     blocks = []
     for turn, data in enumerate(turns):
+        language = detect_language(data.get("question", ""))
         cited = {c["n"]: c for c in data["citations"]}
         items = []
         for source in data["sources"]:
@@ -117,7 +139,8 @@ def sources_html(turns: list[dict], article_text) -> str:
             score = f'درجة المطابقة · retrieval score {c["score"]:.2f}'
             items.append(
                 f'<details class="isnad-source" id="isnad-src-{turn}-{n}" data-n="{n}">'
-                f'<summary dir="auto" title="{score}"><b>[{n}]</b> {shown(c["title"])}{page}</summary>'
+                f'<summary dir="auto" title="{score}"><b>[{n}]</b> {shown(c["title"])}{page}'
+                f'{provenance_html(Provenance.of(c.get("provenance")), language)}</summary>'
                 f'<div class="isnad-article" dir="auto">{body}</div></details>'
             )
         hidden = "" if turn == len(turns) - 1 else " hidden"
@@ -175,6 +198,7 @@ mark.isnad-quote { background: #fde68a; color: #1f2937; padding: 1px 0; }
 .dark mark.isnad-quote { background: #fcd34d; color: #111827; }
 mark.isnad-quote strong, mark.isnad-quote b { color: inherit; }
 .isnad-source summary { cursor: pointer; unicode-bidi: plaintext; }
+.isnad-provenance { display: block; font-size: 0.85em; opacity: 0.8; margin-inline-start: 1.6em; }
 .isnad-source { margin-bottom: 0.5em; }
 .isnad-notice { margin: 0 0 0.4em; font-style: italic; opacity: 0.8; unicode-bidi: plaintext; }
 .isnad-more { margin-top: 0.5em; padding-top: 0.4em; border-top: 1px solid rgba(127, 127, 127, 0.3); font-size: 0.95em; }

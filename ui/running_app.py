@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.atomic import write_json_atomically
-from ingest.errors import IsnadError, Unavailable
+from ingest.errors import InvalidInput, IsnadError, Unavailable
 from qa.settings import Settings
 from vectorstore.locking import held_elsewhere
 
@@ -24,6 +24,10 @@ UPLOAD_WAIT = 60  # seconds one upload request waits for its ingest (the API's l
 
 class AppRefused(IsnadError):
     """The running app answered with an error; the message is its ``detail``."""
+
+
+class AppRefusedInput(AppRefused, InvalidInput):
+    """The running app found the request at fault (400): the command's own input, exit 2."""
 
 
 def local_url(host: str, port: int) -> str:
@@ -91,11 +95,12 @@ class AppClient:
         except ValueError:
             body = {"detail": response.text[:300]}
         if response.status_code >= 400 and response.status_code not in (404, 422):  # those two the caller reads
-            raise AppRefused(f"the app at {self.url} refused {method} {path}: {body.get('detail', response.status_code)}")
+            kind = AppRefusedInput if response.status_code == 400 else AppRefused
+            raise kind(f"the app at {self.url} refused {method} {path}: {body.get('detail', response.status_code)}")
         return response.status_code, body
 
-    def ask(self, question: str, k: int | None) -> dict:
-        return self._call("POST", "/api/ask", json={"question": question, "history": [], "k": k})[1]
+    def ask(self, question: str, k: int | None, filters: dict | None = None) -> dict:
+        return self._call("POST", "/api/ask", json={"question": question, "history": [], "k": k, **(filters or {})})[1]
 
     def list_articles(self) -> list[dict]:
         return self._call("GET", "/api/articles")[1]
@@ -104,10 +109,11 @@ class AppClient:
         status, _ = self._call("DELETE", f"/api/articles/{quote(article_id, safe='')}")
         return status != 404
 
-    def upload(self, path: Path) -> dict:
+    def upload(self, path: Path, fields: str | None = None, outlet: str | None = None) -> dict:
         """Send one file and wait for its ingest: the job as the app reports it at the end."""
+        params = {"filename": path.name, "wait": UPLOAD_WAIT, "fields": fields, "outlet": outlet}
         with open(path, "rb") as f:
-            status, job = self._call("POST", "/api/articles", params={"filename": path.name, "wait": UPLOAD_WAIT},
+            status, job = self._call("POST", "/api/articles", params={k: v for k, v in params.items() if v is not None},
                                      content=f.read())
         while status == 202 or job.get("state") in ("queued", "running"):
             status, job = self._call("GET", f"/api/jobs/{job['id']}")

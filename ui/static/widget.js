@@ -1,7 +1,9 @@
 /* isnad chat widget: one tag on any page.
  *
- *   <script src="https://HOST/widget.js" data-title="..." data-lang="ar" defer></script>
+ *   <script src="https://HOST/widget.js" data-title="..." data-lang="ar" data-outlets="okaz,was" defer></script>
  *
+ * data-outlets (optional): answer only from these outlets (comma-separated, as GET /api/outlets
+ * names them); data-since / data-until (optional): only articles published in those days.
  * Adds a floating button that opens a chat panel talking to HOST's /api/ask/stream. Styles live
  * in a shadow root (the host page's CSS cannot reach in, ours cannot leak out). Answers, sources
  * and errors are inserted as text nodes only, never as HTML, so article text cannot run script
@@ -17,6 +19,15 @@
   var lang = (script.getAttribute("data-lang") || document.documentElement.lang || "ar").slice(0, 2);
   var title = script.getAttribute("data-title") || (lang === "ar" ? "إسناد" : "isnad");
   var rtl = lang === "ar";
+  // What this page's questions keep to: its outlets and days (the server checks them).
+  var outlets = (script.getAttribute("data-outlets") || "").split(",").map(function (o) { return o.trim(); })
+    .filter(function (o) { return o; });
+  var since = script.getAttribute("data-since") || null, until = script.getAttribute("data-until") || null;
+  var MONTHS = {
+    ar: ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"],
+    en: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    fr: ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+  };
   var EN = { open: "Ask", placeholder: "Ask a question…", send: "Send", sources: "Sources", error: "Could not reach the assistant: ", close: "Close", more: "More from the sources",
     login: "Sign in to the assistant first, then ask again: ",
     origin: "This page is not allowed to use the assistant. Its administrator must add this page's origin (" + location.origin + ") to ISNAD_ALLOWED_ORIGINS." };
@@ -50,6 +61,7 @@
     ".cite { border: 0; background: none; color: #0f766e; font-weight: 700; cursor: pointer; padding: 0 2px; font-size: inherit; }",
     ".source { margin-top: 6px; padding: 8px; border-inline-start: 3px solid #0f766e; background: #fff; font-size: 14px; unicode-bidi: plaintext; }",
     ".source b { display: block; margin-bottom: 4px; }",
+    ".provenance { display: block; margin-bottom: 4px; font-size: 12px; color: #4b5563; }",
     "mark { background: #fde68a; color: inherit; }",
     ".more { margin-top: 8px; padding-top: 6px; border-top: 1px solid #d1d5db; }",
     ".more-label { display: block; font-size: 12px; color: #6b7280; }",
@@ -128,6 +140,8 @@
     var box = el("div", "source");
     box.dir = "auto";
     box.appendChild(el("b", null, "[" + c.n + "] " + c.title + (c.page ? " · p. " + c.page : "")));
+    var label = provenanceLabel(c.provenance || {});
+    if (label) box.appendChild(el("span", "provenance", label));
     var quotes = (c.quotes && c.quotes.length) ? c.quotes.slice() :
       (c.quote_start != null ? [[c.quote_start, c.quote_end]] : []);
     quotes = quotes.filter(function (q) { return q[0] >= c.start && q[1] <= c.end; })
@@ -142,6 +156,13 @@
     });
     box.appendChild(textNode(c.text.slice(at)));
     return box;
+  }
+
+  // "Okaz · 11 Aug 2015 · the author", in the widget's language (as the page writes it).
+  function provenanceLabel(p) {
+    var day = null, m = /^(\d{4})-(\d{2})-(\d{2})/.exec(p.published || "");
+    if (m) day = parseInt(m[3], 10) + " " + (MONTHS[lang] || MONTHS.en)[parseInt(m[2], 10) - 1] + " " + m[1];
+    return [p.outlet, day, p.author].filter(function (x) { return x; }).join(" · ");
   }
 
   // Answer text with each [n] as a button that shows source n under the answer.
@@ -242,7 +263,8 @@
       method: "POST",
       headers: { "Content-Type": "application/json" },
       credentials: "include",
-      body: JSON.stringify({ question: question, history: history.slice(-4) })
+      body: JSON.stringify({ question: question, history: history.slice(-4), outlets: outlets.length ? outlets : null,
+                             since: since, until: until })
     }).then(function (res) {
       if (res.status === 401 || res.status === 403) {
         refused(res.status);
