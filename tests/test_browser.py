@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from conftest import FIXTURES, clean_env, running_app
+from test_news_archive import DUMP, QUESTION, write_dump
 from test_readme import code_blocks
 from qa import Assistant, Settings
 
@@ -26,6 +27,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 XSS_ARTICLE = ('مقال اختبار الأمان عن حديقة الرباط النباتية. '
                'افتتحت حديقة الرباط النباتية <img src=x onerror="window.__pwned=1"> '
                '<script>window.__pwned=1</script> أمام الزوار يوم السبت مع دليل \u202efdp.exe للزوار.')
+# Three papers' articles (and one to remove from the articles tab).
+NEWS_DUMP = DUMP[:3] + [{"source": "tmp-wire", "date_extracted": "2015-07-30", "title": "مقال للحذف",
+                         "content": "مقال قصير يحذف من صفحة المقالات في الاختبار. وجملة ثانية فيه."}]
 HOST_CSS = "* { color: red !important; font-size: 3px !important; } button { display: none !important; }"
 
 
@@ -63,6 +67,7 @@ def live(tmp_path_factory, host_pages, e5):
     setup = Assistant(Settings.from_env(env), embedder=e5)
     assert setup.ingest([FIXTURES]).ok
     setup.ingest_text(XSS_ARTICLE, title='حديقة <b onmouseover="window.__pwned=1">الرباط</b>')
+    assert setup.ingest([write_dump(data / "dump", NEWS_DUMP)]).ok
     setup.close()  # one process at a time on an embedded store: let the server have it
     with running_app(env, data / "serve.log") as url:
         SERVE_LOGS[url] = data / "serve.log"
@@ -395,6 +400,9 @@ def test_readme_curl_examples_work(live, tmp_path):
     from builders import make_pdf
 
     (tmp_path / "report.pdf").write_bytes(make_pdf([["Agadir hosts a sea festival in July."]], title="Festival"))
+    (tmp_path / "dump.json").write_text(json.dumps([{"content": "Agadir opened a marine museum with 40 aquariums.",
+                                                     "source": "Agadir Daily", "url": "https://agadir.example/1"}]),
+                                        encoding="utf-8")
     commands = [line.split("#")[0].strip() for b in code_blocks("bash") for line in b.replace("\\\n", " ").splitlines()
                 if line.strip().startswith("curl ") and "localhost:7860" in line]
     assert len(commands) >= 4
@@ -464,3 +472,61 @@ def test_api_docs_render_offline(page, live):
     page.locator(".swagger-ui .opblock").first.wait_for()
     assert page.locator(".swagger-ui").inner_text().count("/api/ask") >= 1
     assert [u for u in requests if not u.startswith((live, "data:", "blob:"))] == []
+
+
+def test_sources_show_outlet_and_date_and_the_filter_keeps_to_an_outlet(page, live):
+    page.goto(live)
+    page.get_by_text("تصفية المصادر · Filter the sources").click()
+    page.click("#isnad-outlets input")
+    page.fill("#isnad-outlets input", "okaz")
+    page.get_by_role("option", name="okaz", exact=True).click()
+    page.keyboard.press("Escape")
+    page.fill("#isnad-since textarea, #isnad-since input", "2015-08-01")
+    ask_on_page(page, QUESTION)
+    answer = page.locator("#isnad-chat .isnad-answer").last
+    answer.locator("a.isnad-cite").first.wait_for()
+    assert "ثلاثمئة" in answer.inner_text()
+    answer.locator("a.isnad-cite").first.click()
+    opened = page.locator("#isnad-sources details[open]")
+    opened.wait_for()
+    assert "okaz · 11 أغسطس 2015" in opened.locator(".isnad-provenance").inner_text()
+    assert "alriyadh" not in page.locator("#isnad-sources section:not([hidden])").inner_text()
+    link = opened.locator("a.isnad-url")
+    assert link.get_attribute("href") == "https://okaz.example/1" and "noopener" in link.get_attribute("rel")
+    screenshot(page, "chat-page-filtered.png")
+
+
+def test_articles_tab_lists_searches_and_removes(page, live):
+    page.goto(live)
+    page.get_by_role("tab", name="المقالات · Articles").click()
+    table = page.locator("#isnad-articles")
+    table.locator(".body-cell", has_text="مقال للحذف").first.wait_for()
+    assert "okaz" in table.inner_text() and "2015-08-11" in table.inner_text()
+    page.fill("#isnad-articles-search input, #isnad-articles-search textarea", "tmp-wire")
+    page.wait_for_function("() => !document.querySelector('#isnad-articles').innerText.includes('okaz')")
+    assert "1 article(s)" in page.locator("#isnad-articles-count").inner_text()
+    table.locator(".body-cell", has_text="مقال للحذف").first.click()
+    page.wait_for_function("() => document.querySelector('#isnad-remove-id textarea, #isnad-remove-id input').value")
+    page.click("#isnad-remove")
+    page.locator("#isnad-articles-count", has_text="removed").wait_for()
+    assert "0 article(s)" in page.locator("#isnad-articles-count").inner_text()
+    remaining = httpx.get(f"{live}/api/articles", timeout=30).json()
+    assert "tmp-wire" not in {a["provenance"]["outlet"] for a in remaining} and len(remaining) > 3
+
+
+def test_widget_keeps_to_the_outlets_its_page_names(page, live, host_pages):
+    folder, allowed, _ = host_pages
+    (folder / "paper.html").write_text(
+        f"""<!doctype html><html lang="ar"><head><meta charset="utf-8"></head><body>
+<script src="{live}/widget.js" data-lang="ar" data-outlets="alriyadh" defer></script></body></html>""",
+        encoding="utf-8")
+    sent = []
+    page.on("request", lambda r: sent.append(r.post_data) if r.url.endswith("/api/ask/stream") else None)
+    page.goto(f"{allowed}/paper.html")
+    widget_ask(page, QUESTION)
+    cite = page.locator("#isnad-widget >> .msg.bot .cite").first
+    cite.wait_for()
+    assert json.loads(sent[0])["outlets"] == ["alriyadh"]
+    assert "مئة وعشرون" in page.locator("#isnad-widget >> .msg.bot").last.inner_text()
+    cite.click()
+    assert "alriyadh · 1 أغسطس 2015" in page.locator("#isnad-widget >> .source .provenance").first.inner_text()

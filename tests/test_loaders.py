@@ -85,7 +85,7 @@ def test_pdf_with_empty_password_encryption_is_read(tmp_path):
 
 def test_json_and_jsonl_records():
     a, b = load_file(FIXTURES / "wire.json").articles
-    assert (a.id, a.url, a.published) == ("wire-001", "https://news.example/wire-001", "2018-11-15")
+    assert (a.id, a.provenance.url, a.provenance.published) == ("wire-001", "https://news.example/wire-001", "2018-11-15")
     assert b.title == "Morocco reaches World Cup semi-final"
     c, d = load_file(FIXTURES / "wire.jsonl").articles
     assert (c.id, d.id) == ("wire-101", "wire-102")

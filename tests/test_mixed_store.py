@@ -75,7 +75,7 @@ def test_an_arabic_question_answered_from_french_text_says_so(store):
     assert not answer.abstained and "الفرنسية" in (answer.notice or "")
 
 
-def test_every_answer_quotes_sentences_once_from_the_leads_subject_only(store):
+def test_every_answer_quotes_sentences_once_and_an_outright_one_from_the_leads_subject_only(store):
     with (MIXED / "questions.tsv").open(encoding="utf-8") as f:
         questions = [row["question"] for row in csv.DictReader(f, delimiter="\t")]
     non_sentences = ("بقلم", "Par Karim", "By Laila", "RABAT,", "الرباط - 21", "الدار البيضاء - خاص",
@@ -89,7 +89,9 @@ def test_every_answer_quotes_sentences_once_from_the_leads_subject_only(store):
         assert not any(q.startswith(non_sentences) for q in quoted), (question, quoted)
         assert all(squash(c.title) not in {q.rsplit(" [", 1)[0] for q in quoted} for c in answer.citations)
         lead = answer.citations[0]
-        assert all(c.article_id == lead.article_id or squash(c.title) == squash(lead.title)
-                   for c in answer.citations), question  # "more" stays on the lead's subject
+        # An answer given outright keeps "more" on the lead's subject; one given with doubt may
+        # show other subjects' closest sentences, the alternatives the reader weighs.
+        assert answer.status == "tentative" or all(
+            c.article_id == lead.article_id or squash(c.title) == squash(lead.title) for c in answer.citations), question
         if answer.notice:
             assert all(line.strip() for line in answer.notice.split("\n"))

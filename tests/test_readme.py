@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+import zipfile
 import sys
 from pathlib import Path
 
@@ -20,6 +21,8 @@ def test_python_example_runs_as_written(tmp_path):
     (block,) = [b for b in code_blocks("python") if "from qa import Assistant" in b]
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "note.txt").write_text("عنوان\nنص قصير عن الرباط.", encoding="utf-8")
+    (tmp_path / "dump.json").write_text(json.dumps([{"content": "افتتح في الرباط متحف جديد للفن الحديث.", "title": "متحف"}],
+                                                   ensure_ascii=False), encoding="utf-8")
     env = clean_env()
     env["ISNAD_DATA_DIR"] = str(tmp_path / "data")
     proc = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
@@ -70,6 +73,15 @@ def test_cli_lines_run_as_printed_against_the_store_make_run_serves(tmp_path):
     shutil.copy(FIXTURES / "festival.ar.html", work / "today.html")
     shutil.copy(FIXTURES / "wire.jsonl", work / "feed.jsonl")
     (work / "report.pdf").write_bytes(make_pdf([["Port report", "The port of Tangier handled a record 10.2 million containers."]]))
+    # A day of a newsroom's archive, zipped, and a dump with its own field names (written here).
+    day = [{"source": "okaz", "date_extracted": "2015-08-02 10:00:00", "title": "مصنع جديد", "url": "https://okaz.example/1",
+            "content": "افتتح في بريدة مصنع جديد للتمور يعمل فيه ثلاثمئة موظف."},
+           {"source": "was", "date_extracted": "2015-08-03 09:00:00", "title": "حملة التطعيم", "url": "https://spa.example/2",
+            "content": "أطلقت وزارة الصحة حملة وطنية للتطعيم تستهدف مليوني طفل."}]
+    with zipfile.ZipFile(work / "2015-08-11.zip", "w") as archive:
+        archive.writestr("2015-08-11.json", json.dumps(day, ensure_ascii=False))
+    (work / "dump.json").write_text(json.dumps([{"nass": "افتتحت في تبوك مكتبة عامة تضم عشرين ألف كتاب.", "tarikh": "4 أغسطس 2015"}],
+                                               ensure_ascii=False), encoding="utf-8")
     env = clean_env()
     env.update(XDG_DATA_HOME=str(tmp_path / "xdg"), PATH=f"{ROOT / '.venv' / 'bin'}:{Path(sys.executable).parent}:{env['PATH']}",
                HF_HUB_OFFLINE="1")
@@ -97,7 +109,8 @@ def test_cli_lines_run_as_printed_against_the_store_make_run_serves(tmp_path):
             assert "going through its HTTP API" in out.stderr
             if line.startswith("isnad list"):
                 listed = dict(row.split("\t")[::3] for row in out.stdout.splitlines())
-                assert len(listed) == 6  # the seed, the md, the html, the pdf, the two jsonl records
+                # the seed, the md, the html, the pdf, the two jsonl records, the zip's two, the dump's one
+                assert len(listed) == 9
             if "--json" in line:
                 assert json.loads(out.stdout)["status"] in ("answered", "tentative")
         # A file the app refuses (over its ISNAD_MAX_FILE_MB) is one error line; the rest still go.
