@@ -21,6 +21,7 @@ from ingest.errors import InvalidInput
 from qa.language import MESSAGES
 from ui.app import create_app
 from vectorstore.filters import Filters
+from vectorstore.hybrid import _within
 from vectorstore.lexical import LexicalIndex
 
 # Three papers, three days; the question below is answered by the dates plant in each, with
@@ -176,6 +177,27 @@ def test_a_filtered_question_finds_its_outlet_among_many_closer_passages(bot):
     assert [p.provenance for p in found] == [Provenance(outlet="sabq", published="2015-08-11")]
     dated = bot.retrieve(QUESTION, k=50, filters={"since": "2015-08-03", "until": "2015-08-04"})
     assert len(dated) == 14 and {p.provenance.published for p in dated} == {"2015-08-03", "2015-08-04"}
+    broad = bot.retrieve(QUESTION, k=10, filters={"outlets": ["okaz"], "until": "2015-08-31"})  # most of the store
+    assert len(broad) == 10 and {p.provenance.outlet for p in broad} == {"okaz"}
+
+
+def test_a_broad_filter_takes_the_best_of_a_wider_search_or_falls_back_to_where():
+    ranked = list(range(100))  # a store's results, best first; the filter admits the even ones
+    calls = []
+
+    def search(m, where):
+        calls.append(where)
+        return [x for x in ranked if where is None or x % 2 == 0][:m]
+
+    filters = Filters.of(outlets=["okaz"])
+    assert _within(search, 10, filters, 0.5, lambda x: x % 2 == 0) == list(range(0, 20, 2))
+    assert calls == [None]  # one unfiltered search was enough, and exact
+    calls.clear()
+    assert _within(search, 10, filters, 0.5, lambda x: x % 7 == 0) == list(range(0, 20, 2))
+    assert calls == [None, filters.where()]  # too few passed the filter: searched with where
+    calls.clear()
+    _within(search, 10, filters, 0.1, lambda x: True)
+    assert calls == [filters.where()]  # a narrow filter goes to where at once
 
 
 # -- the interfaces -----------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ class LexicalIndex:
         self._alive = np.ones(0, dtype=np.float32)
         self._delta: dict[str, _Entry] = {}
         self._avgdl = 1.0
+        self._articles: dict[str, tuple[str | None, int | None]] = {}  # article id → (outlet, day)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -168,6 +169,7 @@ class LexicalIndex:
         self._avgdl = float(np.mean([len(entries[cid].terms) or 1 for cid in ids])) if ids else 1.0
         self._vocab = set(df)
         self._masks = {}
+        self._articles = {e.article_id: (e.outlet, e.day) for e in entries.values()}
 
     def _delta_room(self) -> int:
         """How many chunks may change before the whole index is built again: building it costs
@@ -189,6 +191,7 @@ class LexicalIndex:
             df.update(set(entries[cid].terms))
         delta = {cid: entries[cid] for cid in [*self._delta, *changed] if cid in entries}
         self._entries, self._delta = entries, delta
+        self._articles.update((entries[cid].article_id, (entries[cid].outlet, entries[cid].day)) for cid in changed)
         self._df = Counter({t: n for t, n in df.items() if n > 0})
         self._vocab = set(self._df)
         self._masks = {}
@@ -217,6 +220,18 @@ class LexicalIndex:
                 masks.clear()
             masks[filters] = mask
         return mask
+
+    def share_admitted(self, filters: Filters) -> float:
+        """About what share of the stored chunks ``filters`` admits (from the built index)."""
+        alive = self._alive
+        if not filters or not alive.any():
+            return 1.0
+        return float((alive * self._mask(filters, self._ids, self._entries)).sum() / alive.sum())
+
+    def article_admitted(self, filters: Filters, article_id: str) -> bool:
+        """Whether an article's chunks are inside ``filters`` (None when the index does not know it)."""
+        outlet, day = self._articles.get(article_id, (None, None))
+        return filters.admits(article_id, outlet, day)
 
     def search(self, query_terms: list[str], k: int, filters: Filters = NO_FILTER) -> list[tuple[str, float, str, dict[str, Any]]]:
         """Top ``k`` chunks with a positive BM25 score among those ``filters`` admits:
