@@ -13,7 +13,7 @@ from ingest.records import Provenance
 from qa.citations import MARKER
 from qa.language import detect_language
 
-from .labels import source_label
+from .labels import day_label
 
 # Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) in an article can make
 # "\u202efdp.exe" display as "exe.pdf". They are dropped from what the page shows; the stored
@@ -94,15 +94,20 @@ def _span(text: str, start: int, end: int, quotes: list[tuple[int, int]], clause
 def provenance_html(provenance: Provenance, language: str) -> str:
     """Who published a source and when, under its title ("Okaz · 11 Aug 2015", the author, a
     link to the original when its address is a web one); "" when nothing is known."""
+    # Each part isolated (<bdi>), in the reader's direction: a Latin outlet name beside an Arabic
+    # date would otherwise reorder the line ("okaz · 11" on one side, "أغسطس 2015" on the other).
     parts = []
-    if label := source_label(provenance, language):
-        parts.append(f'<span class="isnad-outlet">{shown(label)}</span>')
+    if provenance.outlet:
+        parts.append(f'<bdi class="isnad-outlet">{shown(provenance.outlet)}</bdi>')
+    if day := day_label(provenance.published, language):
+        parts.append(f'<bdi class="isnad-day">{shown(day)}</bdi>')
     if provenance.author:
-        parts.append(f'<span class="isnad-author">{shown(provenance.author)}</span>')
+        parts.append(f'<bdi class="isnad-author">{shown(provenance.author)}</bdi>')
     if provenance.url and provenance.url.lower().startswith(("https://", "http://")):
         parts.append(f'<a class="isnad-url" href="{html.escape(provenance.url, quote=True)}" target="_blank" '
                      f'rel="noopener noreferrer nofollow">{shown(_LINK_LABEL[language])}</a>')
-    return f'<span class="isnad-provenance" dir="auto">{" · ".join(parts)}</span>' if parts else ""
+    direction = "rtl" if language == "ar" else "ltr"
+    return f'<span class="isnad-provenance" dir="{direction}">{" · ".join(parts)}</span>' if parts else ""
 
 
 _LINK_LABEL = {"ar": "الأصل", "en": "original", "fr": "original"}

@@ -140,8 +140,18 @@
     var box = el("div", "source");
     box.dir = "auto";
     box.appendChild(el("b", null, "[" + c.n + "] " + c.title + (c.page ? " · p. " + c.page : "")));
-    var label = provenanceLabel(c.provenance || {});
-    if (label) box.appendChild(el("span", "provenance", label));
+    var parts = provenanceParts(c.provenance || {});
+    if (parts.length) {
+      // each part isolated, in the widget's direction: a Latin outlet beside an Arabic date
+      // would otherwise reorder the line
+      var line = el("span", "provenance");
+      line.dir = rtl ? "rtl" : "ltr";
+      parts.forEach(function (part, i) {
+        if (i) line.appendChild(textNode(" · "));
+        line.appendChild(el("bdi", null, part));
+      });
+      box.appendChild(line);
+    }
     var quotes = (c.quotes && c.quotes.length) ? c.quotes.slice() :
       (c.quote_start != null ? [[c.quote_start, c.quote_end]] : []);
     quotes = quotes.filter(function (q) { return q[0] >= c.start && q[1] <= c.end; })
@@ -158,11 +168,11 @@
     return box;
   }
 
-  // "Okaz · 11 Aug 2015 · the author", in the widget's language (as the page writes it).
-  function provenanceLabel(p) {
+  // "Okaz", "11 Aug 2015", "the author", in the widget's language (as the page writes them).
+  function provenanceParts(p) {
     var day = null, m = /^(\d{4})-(\d{2})-(\d{2})/.exec(p.published || "");
     if (m) day = parseInt(m[3], 10) + " " + (MONTHS[lang] || MONTHS.en)[parseInt(m[2], 10) - 1] + " " + m[1];
-    return [p.outlet, day, p.author].filter(function (x) { return x; }).join(" · ");
+    return [p.outlet, day, p.author].filter(function (x) { return x; });
   }
 
   // Answer text with each [n] as a button that shows source n under the answer.
