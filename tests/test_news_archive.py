@@ -1,6 +1,7 @@
 """News archives as news: dumps with other people's field names, zip archives, every article's
 outlet and date, and filters applied inside the search. The dumps are written here, in the
-shape of a newsroom's export (SaudiNewsNet's field names), with invented articles."""
+shape of a newsroom's export (its field names: source, date_extracted, content, ...), with
+invented articles."""
 from __future__ import annotations
 
 import io

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from typing import Any
 
@@ -60,7 +61,7 @@ class Filters:
         spelled = tuple(dict.fromkeys(name for n in self.outlets for name in by_key[_key(n)]))
         return Filters(spelled, self.since, self.until, self.article_ids)
 
-    @property
+    @cached_property  # (read for every chunk a BM25 mask is built over)
     def days(self) -> tuple[int | None, int | None]:
         return (None if self.since is None else day_number(self.since),
                 None if self.until is None else day_number(self.until))
@@ -93,10 +94,6 @@ class Filters:
         if last is not None and day > last:
             return False
         return not self.article_ids or article_id in self.article_ids
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"outlets": list(self.outlets), "since": self.since and self.since.isoformat(),
-                "until": self.until and self.until.isoformat(), "article_ids": list(self.article_ids)}
 
 
 NO_FILTER = Filters()
