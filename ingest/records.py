@@ -73,6 +73,12 @@ class ArticleInfo:
     chunks: int
     version: str
     ingested_at: float
+    # The story it is a copy in (the same wire text printed by several outlets): the id every
+    # copy carries, the first stored copy's; an article no other copies carries its own.
+    story: str = ""
+
+    def __post_init__(self) -> None:
+        self.story = self.story or self.id
 
 
 @dataclass
@@ -93,3 +99,10 @@ class Passage:
     # the question: the only sentences an answerer quotes (retrieval fills them in).
     sentences: list[SentenceSpan] = field(default_factory=list)
     provenance: Provenance = field(default_factory=Provenance)
+    story: str = ""  # its article's story (ArticleInfo.story); "" read as the article's own
+    # The same passage as other outlets printed it (retrieval returns a story once), oldest first.
+    copies: list[Passage] = field(default_factory=list)
+
+    @property
+    def story_id(self) -> str:
+        return self.story or self.article_id

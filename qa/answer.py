@@ -7,6 +7,20 @@ from ingest.records import Provenance
 
 
 @dataclass
+class Copy:
+    """A cited passage as another outlet printed it: the same story, its own article and place."""
+
+    article_id: str
+    chunk_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass
 class Citation:
     """Passage ``n`` of an answer: where it is in its article, and the span the answer quotes.
 
@@ -32,6 +46,8 @@ class Citation:
     quotes: list[tuple[int, int]] = field(default_factory=list)
     # The article's outlet, date published, author and address (each None when unknown).
     provenance: Provenance = field(default_factory=Provenance)
+    # The same passage in the other papers that printed the story ("also reported by"), oldest first.
+    copies: list[Copy] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,6 +76,12 @@ class Answer:
     notice: str | None = None
     status: str = ANSWERED
     lead: str = ""
+    # When the statement the lead quotes is told with other figures elsewhere (another paper,
+    # another day): every report of it, newest first (qa/answering/reports.py); else empty.
+    reports: list = field(default_factory=list)
+    # The days the question named ("yesterday"), as searched: since, until, the words, as_of;
+    # and whether any stored article was from them (when none was, the search was not kept to them).
+    period: dict | None = None
     # The pieces the text streams in (an extractive answer: its quoted sentences); not serialised.
     segments: list[str] = field(default_factory=list, repr=False, compare=False)
 
@@ -82,4 +104,8 @@ class Answer:
             out["fallback"] = True
         if self.notice:
             out["notice"] = self.notice
+        if self.period:
+            out["period"] = self.period
+        if self.reports:
+            out["reports"] = [r.to_dict() for r in self.reports]
         return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -253,20 +254,20 @@ class Assistant:
 
     # -- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: History | None = None, k: int | None = None,
-            filters: Filters | dict | None = None) -> Answer:
+            filters: Filters | dict | None = None, as_of: str | date | None = None) -> Answer:
         """The answer to one question (after ``history``, earlier ``(question, answer)`` turns),
-        from the articles ``filters`` admits: ``Filters.of(outlets=["okaz"], since="2015-08-01")``
-        or a dict of the same fields (an unknown outlet, or since after until, is an
-        :class:`InvalidInput` naming it)."""
-        return self.pipeline.ask(Question.of(question, history, k, filters))
+        from the articles ``filters`` admits (``Filters.of(outlets=["okaz"], since=...)`` or a
+        dict; a bad one is an :class:`InvalidInput` naming it) and the days the question names,
+        read against ``as_of`` (else ``ISNAD_AS_OF``, else today: ``Answer.period``)."""
+        return self.pipeline.ask(Question.of(question, history, k, filters, as_of))
 
     def stream(self, question: str, history: History | None = None, k: int | None = None,
-               filters: Filters | dict | None = None) -> Iterator[dict]:
+               filters: Filters | dict | None = None, as_of: str | date | None = None) -> Iterator[dict]:
         """Events: ``{"type": "sources", ...}`` first (every passage given to the answerer,
         numbered as the answer cites them), then ``{"type": "delta", "text": ...}`` pieces, then
         ``{"type": "answer", "answer": {...}}`` with the final text and the checked citations.
-        ``filters`` as for :meth:`ask`."""
-        for event in self.pipeline.run(Question.of(question, history, k, filters)):
+        ``filters`` and ``as_of`` as for :meth:`ask`."""
+        for event in self.pipeline.run(Question.of(question, history, k, filters, as_of)):
             yield event.to_dict()
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | dict | None = None) -> list[Passage]:

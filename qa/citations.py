@@ -6,7 +6,7 @@ import re
 
 from vectorstore import Passage
 
-from .answer import Citation
+from .answer import Citation, Copy
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -28,6 +28,8 @@ def citation_for(n: int, passage: Passage, quote: tuple[int, int] | None = None,
         clause_start=passage.start + clause[0] if clause else None,
         clause_end=passage.start + clause[1] if clause else None,
         provenance=passage.provenance,
+        copies=[Copy(c.article_id, c.chunk_id, c.title, c.text, c.start, c.end, c.page, c.provenance)
+                for c in passage.copies],
     )
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import partial
 
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -122,6 +123,65 @@ MESSAGES = {
         "fr": "Certains passages cités sont dans une autre langue ; la réponse les cite tels quels.",
     },
 }
+
+
+# The month names of a day as a reader sees it ("11 Aug 2015", "11 أغسطس 2015").
+MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
+    # The month names of the Arab East, as Saudi and Gulf papers print them.
+    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"),
+}
+
+
+def day_label(published: str | date | None, language: str) -> str | None:
+    """``2015-08-11`` (or a time that day, or a ``date``) as the reader's language writes a day."""
+    if not published:
+        return None
+    if isinstance(published, date):
+        day = published
+    else:
+        try:
+            day = date.fromisoformat(published[:10])
+        except ValueError:
+            return None
+    months = MONTHS.get(language, MONTHS["en"])
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+# What the answer says of the days a question named ("yesterday"): the days searched, or that
+# no article is from them (and the passages are from other days).
+_PERIOD = {
+    "ar": ("بحثت في المقالات المنشورة {span} («{words}»، بالنسبة إلى {as_of}).",
+           "لا توجد مقالة منشورة {span} («{words}»، بالنسبة إلى {as_of})؛ المقاطع أدناه من أيام أخرى."),
+    "en": ("Searched the articles published {span} (“{words}”, as of {as_of}).",
+           "No stored article was published {span} (“{words}”, as of {as_of}); the passages below are from other days."),
+    "fr": ("Recherche dans les articles publiés {span} (« {words} », au {as_of}).",
+           "Aucun article enregistré n'a été publié {span} (« {words} », au {as_of}) ; les passages ci-dessous sont d'autres jours."),
+}
+_SPAN = {
+    "ar": ("في {day}", "من {since} إلى {until}", "منذ {since}", "حتى {until}"),
+    "en": ("on {day}", "from {since} to {until}", "since {since}", "until {until}"),
+    "fr": ("le {day}", "du {since} au {until}", "depuis le {since}", "jusqu'au {until}"),
+}
+
+
+def period_notice(question: str, since: date | None, until: date | None, words: str, as_of: date,
+                  *, found: bool) -> str:
+    """The days searched for a question that named them, in its language (``found``: whether
+    any stored article is from them)."""
+    language = detect_language(question)
+    one, both, from_, to = _SPAN[language]
+    label = partial(day_label, language=language)
+    if since is not None and since == until:
+        span = one.format(day=label(since))
+    elif since is not None and until is not None:
+        span = both.format(since=label(since), until=label(until))
+    elif since is not None:
+        span = from_.format(since=label(since))
+    else:
+        span = to.format(until=label(until))
+    return _PERIOD[language][0 if found else 1].format(span=span, words=words, as_of=label(as_of))
 
 
 def message(name: str, question: str) -> str:

@@ -12,6 +12,12 @@ previous answer's first quote joined to it; with one, its rewrite, asked for onl
 question finds no answer alone), the articles the previous answer quoted first; retrieval
 evidence for the question, not word counts, decides which is kept.
 
+Days the question names ("yesterday", "في أغسطس") narrow its filter before retrieval (when no
+stored article is from them, it is searched without them; the answer says which):
+``qa/answering/dated.py``. Retrieval returns each story once, with the other papers' copies; the
+answer then lists the reports of its lead's statement when their figures differ
+(``qa/answering/reports.py``).
+
 A greeting or a question about the assistant itself ("hello", "what can you do?") takes a
 step of its own instead: a short reply in its language, no retrieval (``qa/smalltalk.py``).
 
@@ -37,6 +43,9 @@ from vectorstore.filters import NO_FILTER, Filters
 from vectorstore.hybrid import Candidates, HybridRetriever
 
 from .answer import SMALL_TALK, Answer
+from .answering.dated import asked_days, say_days
+from .answering.periods import asks_for_latest
+from .answering.reports import attach_reports
 from .citations import citation_for, validate_markers
 from .grounding import check_sentences, embedding_similarity
 from .condense import LLMCondenser, joined_with_previous, quoted_sentences, rewrite_is_usable
@@ -142,10 +151,17 @@ class Pipeline:
             return
         k = question.k or self.parts.settings.top_k
         question = self.within_store(question)
-        used, passages = self.search(question, k, depth=depth, trace=trace)
+        days = asked_days(question.text, question.filters, question.as_of or self.parts.settings.as_of,
+                          self.parts.retriever.store.days())
+        within = replace(question, filters=days.filters) if days and days.found else question
+        used, passages = self.search(within, k, depth=depth, trace=trace)
+        if not passages and days and days.found:  # the store spans those days, but none is from them
+            days = replace(days, found=False)
+            used, passages = self.search(question, k, depth=depth, trace=trace)
         yield Sources(used, passages)
         if not passages and question.filters:
             answer = Answer(message("nothing_in_filter", question.text), abstained=True, question_used=used)
+            say_days(answer, days)
             trace.answer = answer
             yield Delta(answer.text)
             yield Final(answer)
@@ -154,6 +170,8 @@ class Pipeline:
         for event in self.answer(question.text, passages, asked=question.text, history=question.history):
             if isinstance(event, Final):
                 event.answer.question_used = used
+                say_days(event.answer, days)
+                attach_reports(event.answer, passages)
                 trace.answer = event.answer
                 trace.seconds["answer"] = time.perf_counter() - started
             yield event
@@ -269,7 +287,8 @@ class Pipeline:
         passages, scored against the question itself); with ``focus``, passages of those
         articles come first (a follow-up keeps to them)."""
         trace = trace if trace is not None else Trace()
-        found = self.parts.retriever.retrieve(query, k, max(depth or k, 20) if focus else depth, filters=filters)
+        found = self.parts.retriever.retrieve(query, k, max(depth or k, 20) if focus else depth, filters=filters,
+                                              prefer_recent=asks_for_latest(query))
         passages = found.passages
         if focus:
             # stable: by score within each group
@@ -371,7 +390,7 @@ def pipeline_runnable(pipeline: Pipeline, default_k: int):
 
     def question_step(x: Any) -> dict:
         x = {"question": x} if isinstance(x, str) else dict(x)
-        return {"question": Question.of(x["question"], x.get("history"), x.get("k"), x.get("filters"))}
+        return {"question": Question.of(x["question"], x.get("history"), x.get("k"), x.get("filters"), x.get("as_of"))}
 
     def search_step(x: dict) -> dict:
         used, passages = pipeline.search(pipeline.within_store(x["question"]), x["question"].k or default_k)

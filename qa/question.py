@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
 from ingest.errors import InvalidInput
@@ -28,6 +29,9 @@ class Question:
     history: tuple[tuple[str, str], ...] = ()
     k: int | None = None  # passages to retrieve; None: the configured ISNAD_TOP_K
     filters: Filters = NO_FILTER  # the outlets, days and articles retrieval keeps to
+    # The day the question's "yesterday" or "last week" is read against; None: the configured
+    # ISNAD_AS_OF, else today.
+    as_of: date | None = None
 
     MAX_CHARS: ClassVar[int] = 4000  # of the cleaned question
     MAX_K: ClassVar[int] = 50
@@ -36,10 +40,12 @@ class Question:
 
     @classmethod
     def of(cls, text: str, history: Sequence | None = None, k: int | None = None,
-           filters: Filters | dict | None = None) -> Question:
+           filters: Filters | dict | None = None, as_of: str | date | None = None) -> Question:
         """The question cleaned and checked; :class:`InvalidInput` (a ``ValueError``) saying why not.
-        ``filters``: a :class:`~vectorstore.filters.Filters` or a dict of its fields."""
-        return cls(clean_question(text), tuple(clean_history(history)), check_k(k), filters_from(filters))
+        ``filters``: a :class:`~vectorstore.filters.Filters` or a dict of its fields; ``as_of``:
+        a day (``2015-08-11``)."""
+        return cls(clean_question(text), tuple(clean_history(history)), check_k(k), filters_from(filters),
+                   check_as_of(as_of))
 
 
 def clean_question(question: str) -> str:
@@ -71,6 +77,17 @@ def clean_history(history: Sequence | None) -> History:
             raise InvalidInput("history questions and answers must be strings")
         turns.append((clean_text(question)[: Question.MAX_CHARS], clean_text(answer)))
     return turns
+
+
+def check_as_of(value: str | date | None) -> date | None:
+    if value is None or value == "" or isinstance(value, date):
+        return value or None
+    if not isinstance(value, str):
+        raise InvalidInput(f"as_of must be a day such as 2015-08-11, got {type(value).__name__}")
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise InvalidInput(f"as_of: {value[:40]!r} is not a day such as 2015-08-11") from None
 
 
 def check_k(k: int | None) -> int | None:

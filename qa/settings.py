@@ -12,6 +12,7 @@ and passed down; no other module reads the environment.
 | ISNAD_CHUNK_SIZE, ISNAD_CHUNK_OVERLAP | chunk budget and overlap, characters | 1200, 200 |
 | ISNAD_MAX_FILE_MB | largest file ingest accepts | 25 |
 | ISNAD_TOP_K | passages retrieved per question | 5 |
+| ISNAD_AS_OF | the day "yesterday", "last week", "في أغسطس" in a question are read against (an archive's last day, e.g. 2015-08-11) | today |
 | ISNAD_CALIBRATION | the extractive answerer's fitted models (``isnad calibrate --write`` writes here) | the bundled ``qa/calibration.json`` |
 | ISNAD_SEED | ingest the bundled article into an empty store (``0`` to disable) | 1 |
 | ISNAD_ANSWERER | ``extractive`` (no LLM) or ``llm`` | ``extractive`` |
@@ -51,6 +52,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from ingest.budget import LoadBudget
@@ -147,6 +149,15 @@ def _url(raw: str | None) -> str | None:
     return url
 
 
+def _as_of(raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise SettingsError(f"ISNAD_AS_OF={raw!r} is not a day like 2015-08-11") from None
+
+
 def _opt(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name)
     return value if value not in (None, "") else None
@@ -166,6 +177,9 @@ class Settings:
     chunk_overlap: int = 200
     max_file_mb: int = 25
     top_k: int = 5
+    # The day questions' "yesterday" and "last week" are read against (ISNAD_AS_OF, e.g.
+    # 2015-08-11 for an archive of that summer); None: today.
+    as_of: date | None = None
     calibration: Path | None = None
     seed: bool = True
     answerer: str = "extractive"
@@ -219,6 +233,7 @@ class Settings:
             chunk_overlap=_int(env, "ISNAD_CHUNK_OVERLAP", 200, 0),
             max_file_mb=_int(env, "ISNAD_MAX_FILE_MB", 25, 1),
             top_k=_int(env, "ISNAD_TOP_K", 5, 1),
+            as_of=_as_of(_opt(env, "ISNAD_AS_OF")),
             calibration=Path(env["ISNAD_CALIBRATION"]).expanduser().absolute() if _opt(env, "ISNAD_CALIBRATION") else None,
             seed=_bool(env, "ISNAD_SEED", True),
             answerer=(env.get("ISNAD_ANSWERER") or "extractive").strip().lower(),

@@ -61,6 +61,23 @@ class Filters:
         spelled = tuple(dict.fromkeys(name for n in self.outlets for name in by_key[_key(n)]))
         return Filters(spelled, self.since, self.until, self.article_ids)
 
+    def narrowed(self, since: date | None, until: date | None) -> Filters:
+        """This filter kept also to the days from ``since`` to ``until`` (None: open). Days
+        that no longer meet (since after until) admit nothing."""
+        first = max(d for d in (self.since, since) if d is not None) if (self.since or since) else None
+        last = min(d for d in (self.until, until) if d is not None) if (self.until or until) else None
+        return Filters(self.outlets, first, last, self.article_ids)
+
+    def overlaps_days(self, days: tuple[int, int] | None) -> bool:
+        """Whether this filter's days meet the span ``days`` (first, last) at all."""
+        first, last = self.days
+        if first is None and last is None:
+            return True
+        if days is None:
+            return False
+        return (first is None or first <= days[1]) and (last is None or last >= days[0]) and (
+            first is None or last is None or first <= last)
+
     @cached_property  # (read for every chunk a BM25 mask is built over)
     def days(self) -> tuple[int | None, int | None]:
         return (None if self.since is None else day_number(self.since),

@@ -55,6 +55,11 @@ class RetrievalConfig:
     # subjects first. Fitted on half of XQuAD's articles, judged on the other half
     # (benchmarks/mixed_xquad.py, BENCHMARKS.md).
     cross_language_offset: float = CROSS_LANGUAGE_OFFSET
+    # A question for "the latest" report: added to the fused score (0..1) of a passage as
+    # fresh as the newest candidate, less by the day, to nothing at ``recency_days`` older. A
+    # newer report overtakes an older one only when relevance is that close.
+    recency_weight: float = 0.1
+    recency_days: int = 7
 
 
 @dataclass
@@ -115,6 +120,25 @@ def _within(search, n: int, filters: Filters, share: float, admits) -> list:
     return search(n, filters.where())
 
 
+def one_per_story(ranked: list[Passage]) -> list[Passage]:
+    """The ranking with each story once: a passage of another article of a story already
+    ranked (another paper's copy) goes into the first passage's ``copies`` instead. Passages
+    of the story's first article all stay."""
+    owner: dict[str, str] = {}  # story -> the article that ranked first for it
+    first: dict[str, Passage] = {}
+    out = []
+    for p in ranked:
+        story = p.story_id
+        if story not in owner:
+            owner[story], first[story] = p.article_id, p
+        elif owner[story] != p.article_id:
+            if all(c.article_id != p.article_id for c in first[story].copies):
+                first[story].copies.append(p)
+            continue
+        out.append(p)
+    return out
+
+
 def _minmax(values: np.ndarray) -> np.ndarray:
     span = values.max() - values.min()
     return (values - values.min()) / span if span > 0 else np.ones_like(values)
@@ -153,15 +177,16 @@ class HybridRetriever:
         lexical = clock.lap("bm25", lexical_search)
         return Candidates(dense, lexical, sentences, self.lexical.coverage(query_terms), text_language(query))
 
-    def fuse(self, cands: Candidates, k: int) -> list[Passage]:
+    def fuse(self, cands: Candidates, k: int, prefer_recent: bool = False) -> list[Passage]:
         """The ``k`` best candidates by fused score, as new passages (``cands`` is left as it
-        was: calibration fuses the same candidates twice)."""
+        was: calibration fuses the same candidates twice); ``prefer_recent``: newer passages
+        first when relevance is close (a question for the latest report)."""
         pool: dict[str, Passage] = {}
         for p in cands.dense + cands.lexical:
             if p.chunk_id in pool:
                 pool[p.chunk_id].scores.update(p.scores)
             else:
-                pool[p.chunk_id] = replace(p, scores=dict(p.scores), sentences=list(p.sentences))
+                pool[p.chunk_id] = replace(p, scores=dict(p.scores), sentences=list(p.sentences), copies=[])
         if not pool:
             return []
         ids = list(pool)
@@ -197,6 +222,8 @@ class HybridRetriever:
         # similarity alone rather than losing the lexical share it can never earn.
         fused = np.where(other_script, dense_part,
                          (1 - lexical_share) * dense_part + lexical_share * lexical_part)
+        if prefer_recent:
+            fused = fused + self._freshness(passages)
 
         baselines = self._baselines(cands)
         bm25_rank = {q.chunk_id: rank for rank, q in enumerate(cands.lexical, start=1)}
@@ -213,6 +240,16 @@ class HybridRetriever:
             out.append(p)
         return out
 
+    def _freshness(self, passages: list[Passage]) -> np.ndarray:
+        """Each passage's bonus for being recent: ``recency_weight`` for the newest candidate's
+        day, falling linearly to 0 at ``recency_days`` older; 0 for an undated one."""
+        days = np.array([np.nan if (d := p.provenance.day) is None else d for p in passages], dtype=float)
+        if np.all(np.isnan(days)):
+            return np.zeros(len(passages))
+        age = np.nanmax(days) - days
+        fresh = np.clip(1.0 - age / max(self.config.recency_days, 1), 0.0, 1.0)
+        return self.config.recency_weight * np.nan_to_num(fresh, nan=0.0)
+
     def _baselines(self, cands: Candidates) -> dict[str, float]:
         """How similar the question is to this store's text in general: the median similarity
         of its sentence and chunk candidates. Some questions sit close to everything (short,
@@ -226,20 +263,40 @@ class HybridRetriever:
             out["dense_baseline"] = float(np.median([p.scores["dense"] for p in cands.dense]))
         return out
 
-    def retrieve(self, query: str, k: int, depth: int | None = None, filters: Filters = NO_FILTER) -> Retrieval:
+    def retrieve(self, query: str, k: int, depth: int | None = None, filters: Filters = NO_FILTER,
+                 prefer_recent: bool = False) -> Retrieval:
         """Candidates from every signal among the chunks ``filters`` admits, fused, the first
         ``k`` with every sentence scored. ``depth``: how long a fused ranking to keep besides
-        (evaluation reads recall at 10)."""
+        (evaluation reads recall at 10); ``prefer_recent``: see :meth:`fuse`."""
         depth = max(k, depth or k)
         seconds: dict[str, float] = {}
         clock = _Clock(seconds)
         vector = clock.lap("embed", lambda: self.embedder.embed_queries([query])[0])
         candidates = self.candidates(query, n=max(depth, self.config.candidates), vector=vector, seconds=seconds,
                                      filters=filters)
-        fused = clock.lap("fusion", lambda: self.fuse(candidates, depth))
+        fused = clock.lap("fusion", lambda: one_per_story(self.fuse(candidates, 3 * depth, prefer_recent))[:depth])
         passages = fused[:k]
         clock.lap("sentence_scores", lambda: self.complete_sentences(passages, vector))
+        clock.lap("copies", lambda: self.add_copies(passages, filters))
         return Retrieval(vector, candidates, fused, passages, seconds)
+
+    def add_copies(self, passages: list[Passage], filters: Filters = NO_FILTER) -> None:
+        """Give each passage the same passage as every other copy of its story printed it (the
+        chunk at the same place in the copy), among the articles ``filters`` admits, oldest first."""
+        if not passages:
+            return
+        members: dict[str, dict[str, list[tuple[str, str, dict]]]] = defaultdict(lambda: defaultdict(list))
+        for cid, text, meta in self.store.story_chunks(list({p.story_id for p in passages}), filters.where()):
+            members[str(meta.get("story"))][str(meta.get("article_id"))].append((cid, text, meta))
+        for p in passages:
+            have = {p.article_id} | {c.article_id for c in p.copies}
+            for article_id, chunks in members.get(p.story_id, {}).items():
+                if article_id in have:
+                    continue
+                cid, text, meta = min(chunks, key=lambda c: abs(int(c[2].get("chunk_index", 0)) - p.chunk_index))
+                p.copies.append(passage_from_record(cid, text, meta, 0.0, {}))
+                have.add(article_id)
+            p.copies.sort(key=lambda c: (c.provenance.published is None, c.provenance.published or "", c.article_id))
 
     def rescored(self, passages: list[Passage], vector: np.ndarray) -> list[Passage]:
         """The same passages with every sentence scored against another question vector (a

@@ -8,6 +8,8 @@ question that paraphrases one sentence finds it, and an answerer quotes exactly 
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ingest import Article, Chunk, ChunkingOptions, chunk_article
 from ingest.chunking import article_sentences
 from ingest.pipeline import chunking_version
@@ -15,6 +17,7 @@ from ingest.pipeline import chunking_version
 from .chroma import DELETING, REINDEXING, ArticleStore, IndexedArticle
 from .connection import StoreError, guard
 from .embedders import IsnadEmbeddings
+from .stories import NEIGHBOURS, Lead, assign_stories
 
 
 class Indexer:
@@ -42,7 +45,20 @@ class Indexer:
                                         spans, vectors[sentence_offset : sentence_offset + len(spans)]))
             chunk_offset += len(chunks)
             sentence_offset += len(spans)
+        self._find_stories(items)
         return self.store.write(items)
+
+    def _find_stories(self, items: list[IndexedArticle]) -> None:
+        """Each article's story: the stored one, or the batch's, it is a copy in (vectorstore.stories)."""
+        with_lead = [item for item in items if item.chunks]
+        if not with_lead:
+            return
+        leads = [Lead(item.article.id, item.article.id, item.chunks[0].text, item.article.provenance.day)
+                 for item in with_lead]
+        vectors = np.asarray([item.chunk_vectors[0] for item in with_lead], dtype=np.float32)
+        stored = self.store.nearest_leads(vectors, NEIGHBOURS)
+        for item, story in zip(with_lead, assign_stories(leads, vectors, stored)):
+            item.story = story
 
     def long_write(self):
         """A run of many writes (an ingest of many files): see :meth:`ArticleStore.long_write`."""

@@ -2,8 +2,8 @@
 
 | collection | id | document | metadata |
 |---|---|---|---|
-| ``<name>_articles`` | article id | the full original text | title, source, format, outlet, published, author, url, day, pages, chunks, version, ingested_at |
-| ``<name>_chunks`` | chunk id | the chunk's text | article_id, title, chunk_index, start, end, page, version, outlet, published, author, url, day |
+| ``<name>_articles`` | article id | the full original text | title, source, format, outlet, published, author, url, day, story, pages, chunks, version, ingested_at |
+| ``<name>_chunks`` | chunk id | the chunk's text | article_id, title, chunk_index, start, end, page, version, outlet, published, author, url, day, story |
 | ``<name>_sentences`` | ``<article id>:s<index>`` | (none) | article_id, sentence_index, start, end, version, outlet, day |
 | ``<name>_journal`` | article id | (none) | version, pid, host, started |
 
@@ -12,7 +12,9 @@ content-and-chunking version (:func:`ingest.pipeline.chunking_version`). ``outle
 ``published``, ``author`` and ``url`` are the article's :class:`ingest.Provenance`; ``day`` its
 publication day as a number (days since 1970), because Chroma compares numbers only: with
 ``outlet`` it is what a search's filter reads (:mod:`vectorstore.filters`), on every chunk and
-sentence so that the filter is applied inside the search.
+sentence so that the filter is applied inside the search. ``story``: the story the article is a
+copy in (:mod:`vectorstore.stories`; absent in stores written before stories, and read as the
+article's own id).
 """
 from __future__ import annotations
 
@@ -37,12 +39,14 @@ def filter_metadata(provenance: Provenance) -> dict[str, Any]:
 
 
 # -- articles ---------------------------------------------------------------------------------------
-def article_metadata(article: Article, n_chunks: int, version: str, now: float) -> dict[str, Any]:
+def article_metadata(article: Article, n_chunks: int, version: str, now: float,
+                     story: str | None = None) -> dict[str, Any]:
     return clean({
         "title": article.title,
         "source": article.source,
         "format": article.format,
         **provenance_metadata(article.provenance),
+        "story": story or article.id,
         "pages": json.dumps([[p.page, p.start, p.end] for p in article.pages]) if article.pages else None,
         "chunks": n_chunks,
         "version": version,
@@ -60,6 +64,7 @@ def article_info(article_id: str, meta: dict[str, Any]) -> ArticleInfo:
         chunks=int(meta.get("chunks", 0)),
         version=str(meta.get("version", "")),
         ingested_at=float(meta.get("ingested_at", 0.0)),
+        story=str(meta.get("story") or article_id),
     )
 
 
@@ -71,10 +76,10 @@ def article_from_record(article_id: str, meta: dict[str, Any], text: str) -> Art
 
 
 # -- chunks -----------------------------------------------------------------------------------------
-def chunk_metadata(article: Article, chunk: Chunk, version: str) -> dict[str, Any]:
+def chunk_metadata(article: Article, chunk: Chunk, version: str, story: str | None = None) -> dict[str, Any]:
     return clean({"article_id": article.id, "title": article.title, "chunk_index": chunk.index,
                   "start": chunk.start, "end": chunk.end, "page": chunk.page, "version": version,
-                  **provenance_metadata(article.provenance)})
+                  **provenance_metadata(article.provenance), "story": story or article.id})
 
 
 def passage_from_record(chunk_id: str, text: str, meta: dict[str, Any], score: float, scores: dict[str, float]) -> Passage:
@@ -91,6 +96,7 @@ def passage_from_record(chunk_id: str, text: str, meta: dict[str, Any], score: f
         score=score,
         scores=scores,
         provenance=Provenance.of(meta),
+        story=str(meta.get("story") or meta.get("article_id", "")),
     )
 
 

@@ -10,6 +10,7 @@ from ingest import Article, ArticleInfo, Passage
 
 from . import schema
 from .connection import guard
+from .stories import Lead
 
 
 class StoreReading:
@@ -81,14 +82,50 @@ class StoreReading:
     # -- search -------------------------------------------------------------------------------
     def outlets(self) -> list[str]:
         """Every outlet a stored article names (read again only after the store changed)."""
+        return self._facets()[0]
+
+    def days(self) -> tuple[int, int] | None:
+        """The first and last day (days since 1970) a stored article was published; None when
+        no stored article has a date."""
+        return self._facets()[1]
+
+    def _facets(self) -> tuple[list[str], tuple[int, int] | None]:
         revision = self.flags.revision()
         cached = self._outlets
         if cached is None or cached[0] != revision:
             with guard(self.config):
                 got = self.articles.get(include=["metadatas"])
-            cached = (revision, sorted({str(m["outlet"]) for m in got["metadatas"] if m and m.get("outlet")}))
+            metas = [m for m in got["metadatas"] if m]
+            days = [int(m["day"]) for m in metas if m.get("day") is not None]
+            cached = (revision, (sorted({str(m["outlet"]) for m in metas if m.get("outlet")}),
+                                 (min(days), max(days)) if days else None))
             self._outlets = cached
         return cached[1]
+
+    def nearest_leads(self, vectors, n: int) -> list[list[tuple[Lead, float]]]:
+        """For each vector, the ``n`` stored leads (first chunks) nearest to it, with their
+        similarity: what a new article is compared with to find its story."""
+        with guard(self.config):
+            n = min(n, self.chunks.count())
+            if n <= 0 or not len(vectors):
+                return [[] for _ in range(len(vectors))]
+            got = self.chunks.query(query_embeddings=list(vectors), n_results=n, where={"chunk_index": 0},
+                                    include=["documents", "metadatas", "distances"])
+        out = []
+        for texts, metas, dists in zip(got["documents"], got["metadatas"], got["distances"]):
+            out.append([(Lead(str(m.get("article_id", "")), str(m.get("story") or m.get("article_id", "")), t,
+                              m.get("day")), 1.0 - float(d)) for t, m, d in zip(texts, metas, dists)])
+        return out
+
+    def story_chunks(self, stories: list[str], where: dict[str, Any] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+        """``(id, text, metadata)`` of every chunk of these stories (among those ``where`` admits)."""
+        if not stories:
+            return []
+        clause: dict[str, Any] = {"story": {"$in": stories}}
+        with guard(self.config):
+            got = self.chunks.get(where={"$and": [clause, where]} if where else clause,
+                                  include=["documents", "metadatas"])
+        return list(zip(got["ids"], got["documents"], got["metadatas"]))
 
     def search_vector(self, vector, k: int, where: dict[str, Any] | None = None) -> list[Passage]:
         """The ``k`` chunks nearest to ``vector`` (dense search), among those ``where`` admits."""

@@ -24,6 +24,7 @@ class IndexedArticle:
     chunk_vectors: Any
     sentence_spans: list[tuple[int, int]]
     sentence_vectors: Any
+    story: str | None = None  # the story it is a copy in (vectorstore.stories); None: its own
 
 
 def write_records(articles, chunks, sentences, journal: Journal, items: list[IndexedArticle], step: int) -> None:
@@ -39,7 +40,7 @@ def write_records(articles, chunks, sentences, journal: Journal, items: list[Ind
             ids=[c.id for c, _, _ in part],
             embeddings=[item.chunk_vectors[i] for _, item, i in part],
             documents=[c.text for c, _, _ in part],
-            metadatas=[schema.chunk_metadata(item.article, c, item.version) for c, item, _ in part],
+            metadatas=[schema.chunk_metadata(item.article, c, item.version, item.story) for c, item, _ in part],
         )
     sentence_rows = [(span, item, i) for item in items for i, span in enumerate(item.sentence_spans)]
     for start in range(0, len(sentence_rows), step):
@@ -60,6 +61,7 @@ def write_records(articles, chunks, sentences, journal: Journal, items: list[Ind
         ids=ids,
         embeddings=[PLACEHOLDER_VECTOR] * len(items),
         documents=[item.article.text for item in items],
-        metadatas=[schema.article_metadata(item.article, len(item.chunks), item.version, now) for item in items],
+        metadatas=[schema.article_metadata(item.article, len(item.chunks), item.version, now, item.story)
+                   for item in items],
     )
     journal.finish(ids)
