@@ -59,6 +59,8 @@ class AskRequest(BaseModel):
     since: Name | None = Field(None, description="only articles published on or after this day (2015-08-01)")
     until: Name | None = Field(None, description="only articles published on or before this day")
     article_ids: list[Name] | None = Field(None, max_length=MAX_VALUES, description="only these articles")
+    as_of: Name | None = Field(None, description="the day the question's \"yesterday\" or \"last week\" is read "
+                                                 "against (2015-08-11); default ISNAD_AS_OF, else today")
 
     @property
     def filters(self) -> dict[str, Any]:
@@ -114,12 +116,12 @@ def build_api(bot: Assistant, feedback: FeedbackStore, jobs: UploadJobs) -> APIR
 
     @router.post("/ask")
     def ask(req: AskRequest) -> dict:
-        return bot.ask(req.question, history=req.history, k=req.k, filters=req.filters).to_dict()
+        return bot.ask(req.question, history=req.history, k=req.k, filters=req.filters, as_of=req.as_of).to_dict()
 
     @router.post("/ask/stream")
     def ask_stream(req: AskRequest) -> StreamingResponse:
         # Validate and retrieve before the response starts, so bad input is a 4xx, not a broken stream.
-        events = bot.stream(req.question, history=req.history, k=req.k, filters=req.filters)
+        events = bot.stream(req.question, history=req.history, k=req.k, filters=req.filters, as_of=req.as_of)
         first = next(events)
 
         def body() -> Iterator[str]:

@@ -23,7 +23,7 @@ from qa.settings import Settings
 from vectorstore.catalog import read_catalog
 
 from .errors import exit_code
-from .labels import source_label
+from .labels import ALSO_REPORTED, FIGURES_DIFFER, said_differently, source_label
 from .running_app import AppClient, AppRefused, running_app_url
 
 if TYPE_CHECKING:  # imported when a command needs it: `isnad --help` loads no model or store code
@@ -87,8 +87,8 @@ def _cmd_reindex(bot: Assistant, args: argparse.Namespace) -> int:
 def _cmd_ask(bot: Assistant | AppClient, args: argparse.Namespace) -> int:
     # The answer as the HTTP API returns it, whichever answered: one printer for both.
     filters = {"outlets": args.outlet, "since": args.since, "until": args.until, "article_ids": args.article}
-    answer = (bot.ask(args.question, k=args.k, filters=filters) if isinstance(bot, AppClient)
-              else bot.ask(args.question, k=args.k, filters=filters).to_dict())
+    answer = (bot.ask(args.question, k=args.k, filters=filters, as_of=args.as_of) if isinstance(bot, AppClient)
+              else bot.ask(args.question, k=args.k, filters=filters, as_of=args.as_of).to_dict())
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
         return 0
@@ -103,6 +103,15 @@ def _cmd_ask(bot: Assistant | AppClient, args: argparse.Namespace) -> int:
             label = source_label(Provenance.of(c.get("provenance")), language)
             print(f"[{c['n']}] {c['title']}{page}{f' — {label}' if label else ''} "
                   f"(article {c['article_id']}, chars {c['start']}-{c['end']}, score {c['score']:.3f})")
+            copies = [source_label(Provenance.of(copy.get("provenance")), language) or copy["title"]
+                      for copy in c.get("copies") or []]
+            if copies:
+                print(f"    {ALSO_REPORTED[language]}: {'; '.join(copies)}")
+    if answer.get("reports"):
+        print()
+        print(FIGURES_DIFFER[language])
+        for r in answer["reports"]:
+            print(f"  {source_label(Provenance.of(r.get('provenance')), language)}: {said_differently(r)}")
     return 0
 
 
@@ -230,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", default=None, help="only articles published on or after this day (2015-08-01)")
     p.add_argument("--until", default=None, help="only articles published on or before this day")
     p.add_argument("--article", action="append", default=None, help="only this article id (repeat for several)")
+    p.add_argument("--as-of", default=None, help="the day \"yesterday\" or \"last week\" in the question is read "
+                                                "against (2015-08-11); default ISNAD_AS_OF, else today")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_ask, through_app=_cmd_ask)
 

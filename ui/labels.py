@@ -3,30 +3,24 @@
 line; the widget formats the same fields in the browser."""
 from __future__ import annotations
 
-from datetime import date
-
 from ingest.records import Provenance
+from qa.language import day_label
 
-MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
-    # The month names of the Arab East, as Saudi and Gulf papers print them.
-    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"),
-}
+__all__ = ["ALSO_REPORTED", "FIGURES_DIFFER", "day_label", "said_differently", "source_label"]
 
-
-def day_label(published: str | None, language: str) -> str | None:
-    """``2015-08-11`` (or a time that day) as the reader's language writes a day."""
-    if not published:
-        return None
-    try:
-        day = date.fromisoformat(published[:10])
-    except ValueError:
-        return None
-    months = MONTHS.get(language, MONTHS["en"])
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+# The chain of sources, in the reader's language: who else printed the story, and the heading
+# of the reports that give other figures.
+ALSO_REPORTED = {"ar": "نشرته أيضا", "en": "Also reported by", "fr": "Également publié par"}
+FIGURES_DIFFER = {"ar": "تختلف الأرقام بين المصادر:", "en": "The reports give different figures:",
+                  "fr": "Les sources donnent des chiffres différents :"}
 
 
 def source_label(provenance: Provenance, language: str) -> str:
     """The outlet and the day, joined by a middle dot; "" when neither is known."""
     return " · ".join(part for part in (provenance.outlet, day_label(provenance.published, language)) if part)
+
+
+def said_differently(report: dict) -> str:
+    """What a report says that the others don't: its figures, and the names it gives."""
+    names = " ".join(report.get("names") or [])
+    return "، ".join(filter(None, [", ".join(report.get("figures") or []), names]))

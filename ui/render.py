@@ -13,7 +13,7 @@ from ingest.records import Provenance
 from qa.citations import MARKER
 from qa.language import detect_language
 
-from .labels import day_label
+from .labels import ALSO_REPORTED, FIGURES_DIFFER, day_label, said_differently
 
 # Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) in an article can make
 # "\u202efdp.exe" display as "exe.pdf". They are dropped from what the page shows; the stored
@@ -64,8 +64,40 @@ def final_answer_html(answer: dict, turn: int) -> str:
     more = (f'<div class="isnad-more"><span class="isnad-more-label">{MORE_LABEL}</span>'
             f'{answer_html(rest, turn, "isnad-answer-part")}</div>') if rest else ""
     body = answer_html(lead if rest else text, turn, "isnad-answer-part")
+    language = detect_language(answer.get("question_used") or lead)
+    chain = also_reported_html(answer, language) + reports_html(answer.get("reports") or [], language)
     # Its parts set their own direction, so dir="auto" on the whole would find no text to go by.
-    return f'<div dir="{direction_of(lead)}" class="isnad-answer">{notice}{body}{more}</div>'
+    return f'<div dir="{direction_of(lead)}" class="isnad-answer">{notice}{body}{more}{chain}</div>'
+
+
+def _who(provenance: Provenance, language: str) -> str:
+    """"<outlet> · <day>", each part isolated (see provenance_html)."""
+    parts = [f"<bdi>{shown(provenance.outlet)}</bdi>"] if provenance.outlet else []
+    if day := day_label(provenance.published, language):
+        parts.append(f"<bdi>{shown(day)}</bdi>")
+    return " · ".join(parts)
+
+
+def also_reported_html(answer: dict, language: str) -> str:
+    """Under the answer: the other papers that printed the story its lead quotes."""
+    lead_marker = MARKER.search(answer.get("lead") or "")
+    cited = {c["n"]: c for c in answer.get("citations") or []}
+    c = cited.get(int(lead_marker.group(1))) if lead_marker else None
+    copies = [who for copy in (c or {}).get("copies") or [] if (who := _who(Provenance.of(copy.get("provenance")), language))]
+    if not copies:
+        return ""
+    direction, separator = ("rtl", "؛ ") if language == "ar" else ("ltr", "; ")
+    return f'<p class="isnad-also" dir="{direction}">{ALSO_REPORTED[language]}: {separator.join(copies)}</p>'
+
+
+def reports_html(reports: list[dict], language: str) -> str:
+    """Every report of the quoted statement, newest first, when their figures differ."""
+    if not reports:
+        return ""
+    direction = "rtl" if language == "ar" else "ltr"
+    lines = "".join(f'<span class="isnad-report">{_who(Provenance.of(r.get("provenance")), language)}: '
+                    f'<bdi>{shown(said_differently(r))}</bdi></span>' for r in reports)
+    return f'<div class="isnad-reports" dir="{direction}"><b>{FIGURES_DIFFER[language]}</b>{lines}</div>'
 
 
 def question_html(text: str) -> str:
@@ -113,6 +145,19 @@ def provenance_html(provenance: Provenance, language: str) -> str:
 _LINK_LABEL = {"ar": "الأصل", "en": "original", "fr": "original"}
 
 
+def copies_html(citation: dict, language: str) -> str:
+    """The same passage as the story's other papers printed it, each opened on click."""
+    copies = citation.get("copies") or []
+    if not copies:
+        return ""
+    items = "".join(
+        f'<details class="isnad-copy"><summary dir="auto">{shown(copy["title"])}'
+        f'{provenance_html(Provenance.of(copy.get("provenance")), language)}</summary>'
+        f'<div class="isnad-article" dir="auto">{shown(copy["text"])}</div></details>' for copy in copies)
+    direction = "rtl" if language == "ar" else "ltr"
+    return f'<div class="isnad-copies" dir="{direction}"><span class="isnad-copies-label">{ALSO_REPORTED[language]}</span>{items}</div>'
+
+
 def sources_html(turns: list[dict], article_text) -> str:
     """The sources of every answer so far; the newest answer's are shown, older ones on click.
 
@@ -146,7 +191,7 @@ def sources_html(turns: list[dict], article_text) -> str:
                 f'<details class="isnad-source" id="isnad-src-{turn}-{n}" data-n="{n}">'
                 f'<summary dir="auto" title="{score}"><b>[{n}]</b> {shown(c["title"])}{page}'
                 f'{provenance_html(Provenance.of(c.get("provenance")), language)}</summary>'
-                f'<div class="isnad-article" dir="auto">{body}</div></details>'
+                f'<div class="isnad-article" dir="auto">{body}</div>{copies_html(c, language)}</details>'
             )
         hidden = "" if turn == len(turns) - 1 else " hidden"
         heading = shown(data.get("question", ""))
@@ -208,6 +253,12 @@ mark.isnad-quote strong, mark.isnad-quote b { color: inherit; }
 .isnad-notice { margin: 0 0 0.4em; font-style: italic; opacity: 0.8; unicode-bidi: plaintext; }
 .isnad-more { margin-top: 0.5em; padding-top: 0.4em; border-top: 1px solid rgba(127, 127, 127, 0.3); font-size: 0.95em; }
 .isnad-more-label { display: block; font-size: 0.85em; opacity: 0.7; margin-bottom: 0.2em; }
+.isnad-also { margin: 0.5em 0 0; font-size: 0.85em; opacity: 0.85; }
+.isnad-reports { margin-top: 0.5em; padding: 0.3em 0.6em; border-inline-start: 3px solid #b45309; font-size: 0.9em; }
+.isnad-reports b, .isnad-report { display: block; }
+.isnad-copies { margin: 0.4em 1.6em 0; font-size: 0.9em; }
+.isnad-copies-label { display: block; opacity: 0.7; }
+.isnad-copy summary { cursor: pointer; unicode-bidi: plaintext; }
 .isnad-export { display: inline-block; padding: 0.5em 1em; border-radius: 8px; text-decoration: none;
                 background: var(--button-primary-background-fill); color: var(--button-primary-text-color); }
 /* Gradio's "scroll to the latest message" arrow floats over the middle of the log, on top of

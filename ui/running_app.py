@@ -99,8 +99,9 @@ class AppClient:
             raise kind(f"the app at {self.url} refused {method} {path}: {body.get('detail', response.status_code)}")
         return response.status_code, body
 
-    def ask(self, question: str, k: int | None, filters: dict | None = None) -> dict:
-        return self._call("POST", "/api/ask", json={"question": question, "history": [], "k": k, **(filters or {})})[1]
+    def ask(self, question: str, k: int | None, filters: dict | None = None, as_of: str | None = None) -> dict:
+        return self._call("POST", "/api/ask", json={"question": question, "history": [], "k": k, **(filters or {}),
+                                                     **({"as_of": as_of} if as_of else {})})[1]
 
     def list_articles(self) -> list[dict]:
         return self._call("GET", "/api/articles")[1]

@@ -29,14 +29,17 @@
     fr: ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
   };
   var EN = { open: "Ask", placeholder: "Ask a question…", send: "Send", sources: "Sources", error: "Could not reach the assistant: ", close: "Close", more: "More from the sources",
+    also: "Also reported by", differ: "The reports give different figures:",
     login: "Sign in to the assistant first, then ask again: ",
     origin: "This page is not allowed to use the assistant. Its administrator must add this page's origin (" + location.origin + ") to ISNAD_ALLOWED_ORIGINS." };
   var T = {
     ar: { open: "اسأل", placeholder: "اكتب سؤالك…", send: "أرسل", sources: "المصادر", error: "تعذر الاتصال: ", close: "إغلاق", more: "مزيد من المصادر",
+      also: "نشرته أيضا", differ: "تختلف الأرقام بين المصادر:",
       login: "سجّل الدخول إلى المساعد أولا ثم أعد السؤال: ",
       origin: "لا يُسمح لهذه الصفحة باستعمال المساعد. على مسؤول الخادم إضافة أصلها (" + location.origin + ") إلى ISNAD_ALLOWED_ORIGINS." },
     en: EN,
     fr: { open: "Demander", placeholder: "Posez une question…", send: "Envoyer", sources: "Sources", error: "Connexion impossible : ", close: "Fermer", more: "Plus de sources",
+      also: "Également publié par", differ: "Les sources donnent des chiffres différents :",
       login: "Connectez-vous d'abord à l'assistant, puis reposez la question : ",
       origin: "Cette page n'est pas autorisée à utiliser l'assistant. Son administrateur doit ajouter son origine (" + location.origin + ") à ISNAD_ALLOWED_ORIGINS." }
   }[lang] || EN;
@@ -65,6 +68,10 @@
     "mark { background: #fde68a; color: inherit; }",
     ".more { margin-top: 8px; padding-top: 6px; border-top: 1px solid #d1d5db; }",
     ".more-label { display: block; font-size: 12px; color: #6b7280; }",
+    ".also { display: block; margin-top: 6px; font-size: 12px; color: #4b5563; }",
+    ".also button { border: 1px solid #99f6e4; background: #f0fdfa; color: #0f766e; border-radius: 6px; margin: 2px; cursor: pointer; font-size: 12px; }",
+    ".reports { margin-top: 8px; padding: 6px 8px; border-inline-start: 3px solid #b45309; background: #fffbeb; font-size: 13px; }",
+    ".reports span { display: block; }",
     "form { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #e5e7eb; }",
     "input { flex: 1; padding: 8px 10px; border: 1px solid #d1d5db; border-radius: 8px; font-size: 15px; unicode-bidi: plaintext; }",
     "form button { padding: 8px 14px; border: 0; border-radius: 8px; background: #0f766e; color: #fff; cursor: pointer; }"
@@ -135,23 +142,48 @@
   });
   close.addEventListener("click", function () { panel.hidden = true; });
 
-  // The cited passage with the sentences the answer quotes marked: text nodes only.
-  function sourceBox(c) {
+  // A line of parts (outlet, day, author), each isolated, in the widget's direction: a Latin
+  // outlet beside an Arabic date would otherwise reorder the line.
+  function partsLine(cls, parts) {
+    var line = el("span", cls);
+    line.dir = rtl ? "rtl" : "ltr";
+    parts.forEach(function (part, i) {
+      if (i) line.appendChild(textNode(" · "));
+      line.appendChild(el("bdi", null, part));
+    });
+    return line;
+  }
+
+  // The cited passage with the sentences the answer quotes marked: text nodes only. Under it,
+  // the other papers that printed the same story, each a button that shows its own copy.
+  function sourceBox(c, original) {
     var box = el("div", "source");
     box.dir = "auto";
     box.appendChild(el("b", null, "[" + c.n + "] " + c.title + (c.page ? " · p. " + c.page : "")));
     var parts = provenanceParts(c.provenance || {});
-    if (parts.length) {
-      // each part isolated, in the widget's direction: a Latin outlet beside an Arabic date
-      // would otherwise reorder the line
-      var line = el("span", "provenance");
-      line.dir = rtl ? "rtl" : "ltr";
-      parts.forEach(function (part, i) {
-        if (i) line.appendChild(textNode(" · "));
-        line.appendChild(el("bdi", null, part));
+    if (parts.length) box.appendChild(partsLine("provenance", parts));
+    appendQuoted(box, c);
+    var top = original || c, all = [top].concat(top.copies || []);
+    if (all.length > 1) {
+      var also = el("span", "also", T.also + ": ");
+      also.dir = rtl ? "rtl" : "ltr";
+      all.forEach(function (copy) {
+        if (copy === c) return;
+        var b = el("button", null, provenanceParts(copy.provenance || {}).slice(0, 2).join(" · ") || copy.title);
+        b.type = "button";
+        b.addEventListener("click", function () {
+          var other = sourceBox(copy === top ? top : Object.assign({}, copy, { n: top.n, quotes: [], quote_start: null }), top);
+          other.setAttribute("data-n", String(top.n));
+          box.replaceWith(other);
+        });
+        also.appendChild(b);
       });
-      box.appendChild(line);
+      box.appendChild(also);
     }
+    return box;
+  }
+
+  function appendQuoted(box, c) {
     var quotes = (c.quotes && c.quotes.length) ? c.quotes.slice() :
       (c.quote_start != null ? [[c.quote_start, c.quote_end]] : []);
     quotes = quotes.filter(function (q) { return q[0] >= c.start && q[1] <= c.end; })
@@ -165,6 +197,18 @@
       at = e;
     });
     box.appendChild(textNode(c.text.slice(at)));
+  }
+
+  // Every report of the quoted statement when their figures differ, newest first.
+  function reportsBox(reports) {
+    var box = el("div", "reports");
+    box.dir = "auto";
+    box.appendChild(el("b", null, T.differ));
+    reports.forEach(function (r) {
+      var parts = provenanceParts(r.provenance || {}).slice(0, 2);
+      parts.push([(r.figures || []).join(", "), (r.names || []).join(" ")].filter(function (x) { return x; }).join("، "));
+      box.appendChild(partsLine(null, parts));
+    });
     return box;
   }
 
@@ -219,6 +263,7 @@
       more.appendChild(body);
       node.appendChild(more);
     }
+    if (answer.reports && answer.reports.length) node.appendChild(reportsBox(answer.reports));
   }
 
   function addMessage(cls, text) {
