@@ -280,3 +280,18 @@ def test_the_lexical_index_takes_changes_without_building_again(bot):
     assert lexical.search(terms("زلزال"), 3)[0][3]["article_id"] == "w3"
     # the changed article's old text is no longer found by its old words
     assert "w3" not in {meta["article_id"] for *_, meta in lexical.search(terms("نشرة الطقس أمطار رياح"), 25)}
+
+
+def test_an_article_replaced_without_a_field_loses_it(bot):
+    # Chroma merges an upsert's metadata into the record there: a field the new version lacks
+    # must be written as absent, or the old author, date and outlet would stay.
+    bot.ingest_text("افتتح أمير القصيم مصنعا للتمور في بريدة يعمل فيه ثلاثمئة موظف من أبناء المنطقة.", title="مصنع",
+                    article_id="factory", provenance=Provenance(outlet="okaz", published="2015-08-01",
+                                                                author="محمد العتيبي", url="https://okaz.example/f"))
+    bot.ingest_text("افتتح أمير القصيم مصنعا للتمور في بريدة يعمل فيه أربعمئة موظف من أبناء المنطقة.", title="مصنع",
+                    article_id="factory", provenance=Provenance(outlet="sabq"))
+    (info,) = [a for a in bot.list_articles() if a.id == "factory"]
+    assert info.provenance == Provenance(outlet="sabq")
+    (passage,) = bot.retrieve(QUESTION, k=1, filters={"article_ids": ["factory"]})
+    assert passage.provenance == Provenance(outlet="sabq")
+    assert bot.retrieve(QUESTION, k=5, filters={"since": "2015-07-01"}) == []

@@ -25,8 +25,11 @@ from ingest import Article, ArticleInfo, Chunk, PageSpan, Passage, Provenance
 
 
 def clean(meta: dict[str, Any]) -> dict[str, Any]:
-    """Chroma stores no None: absent values are left out."""
-    return {k: v for k, v in meta.items() if v is not None}
+    """A record's metadata as written. Chroma stores no None, and an upsert *merges* metadata
+    into a record already there: a key left out keeps the replaced version's value (an article
+    re-ingested without its author kept the old one). None removes the key, so every optional
+    field is written, None when absent."""
+    return dict(meta)
 
 
 def provenance_metadata(provenance: Provenance) -> dict[str, Any]:
