@@ -18,6 +18,7 @@ import pytest
 
 from conftest import FIXTURES, clean_env, running_app
 from test_news_archive import DUMP, QUESTION, write_dump
+from test_chain_of_sources import DUMP as WIRE_DUMP, QUESTION as WIRE_QUESTION
 from test_readme import code_blocks
 from qa import Assistant, Settings
 
@@ -68,6 +69,7 @@ def live(tmp_path_factory, host_pages, e5):
     assert setup.ingest([FIXTURES]).ok
     setup.ingest_text(XSS_ARTICLE, title='حديقة <b onmouseover="window.__pwned=1">الرباط</b>')
     assert setup.ingest([write_dump(data / "dump", NEWS_DUMP)]).ok
+    assert setup.ingest([write_dump(data / "wire", WIRE_DUMP[:3], "wire.json")]).ok  # one story, three papers
     setup.close()  # one process at a time on an embedded store: let the server have it
     with running_app(env, data / "serve.log") as url:
         SERVE_LOGS[url] = data / "serve.log"
@@ -530,3 +532,43 @@ def test_widget_keeps_to_the_outlets_its_page_names(page, live, host_pages):
     assert "مئة وعشرون" in page.locator("#isnad-widget >> .msg.bot").last.inner_text()
     cite.click()
     assert "alriyadh · 1 أغسطس 2015" in page.locator("#isnad-widget >> .source .provenance").first.inner_text()
+
+
+def test_the_page_shows_who_else_reported_it_and_the_figures_that_differ(page, live):
+    page.goto(live)
+    ask_on_page(page, WIRE_QUESTION)
+    answer = page.locator("#isnad-chat .isnad-answer").last
+    answer.locator(".isnad-reports").wait_for()
+    reports = answer.locator(".isnad-report").all_inner_texts()
+    assert "okaz" in reports[0] and "15" in reports[0], "newest first"
+    assert any("was" in r and "12" in r for r in reports[1:])
+    assert "نشرته أيضا" in answer.locator(".isnad-also").inner_text()
+    answer.locator("a.isnad-cite").first.click()
+    opened = page.locator("#isnad-sources details.isnad-source[open]")
+    opened.wait_for()
+    copies = opened.locator("details.isnad-copy")
+    assert copies.count() == 2
+    copies.first.locator("summary").click()
+    shown_copy = opened.locator("details.isnad-copy[open] .isnad-article")
+    shown_copy.wait_for()
+    assert "إصابة جديدة بفيروس كورونا" in shown_copy.inner_text()
+    screenshot(page, "chat-page-chain-of-sources.png")
+
+
+def test_the_widget_switches_between_the_copies_of_a_story(page, live, host_pages):
+    folder, allowed, _ = host_pages
+    (folder / "wire.html").write_text(
+        f"""<!doctype html><html lang="ar"><head><meta charset="utf-8"></head><body>
+<script src="{live}/widget.js" data-lang="ar" defer></script></body></html>""", encoding="utf-8")
+    page.goto(f"{allowed}/wire.html")
+    widget_ask(page, WIRE_QUESTION)
+    page.locator("#isnad-widget >> .msg.bot .reports").wait_for()
+    assert "okaz" in page.locator("#isnad-widget >> .msg.bot .reports").inner_text()
+    page.locator("#isnad-widget >> .msg.bot .cite").first.click()
+    source = page.locator("#isnad-widget >> .source").first
+    first_outlet = source.locator(".provenance bdi").first.inner_text()
+    buttons = page.locator("#isnad-widget >> .source .also button")
+    assert buttons.count() == 2
+    buttons.first.click()
+    switched = page.locator("#isnad-widget >> .source .provenance bdi").first.inner_text()
+    assert switched != first_outlet and switched in {"was", "alriyadh", "okaz"}
