@@ -82,6 +82,9 @@ def test_retrieval_returns_a_story_once_with_who_else_printed_it(bot, tmp_path):
     answer = bot.ask(QUESTION)
     lead = answer.citations[0]
     assert {c.provenance.outlet for c in lead.copies} | {lead.provenance.outlet} == {"was", "alriyadh", "okaz"}
+    # asked for the latest, the story is the newest paper's report, the others its copies
+    latest = bot.retrieve("ما آخر أخبار الإصابات الجديدة بكورونا في منطقة الرياض؟", k=5)
+    assert latest[0].provenance.outlet == "okaz" and {c.provenance.outlet for c in latest[0].copies} == {"was", "alriyadh"}
     # a filter keeps the copies to it too
     within = bot.retrieve(QUESTION, k=5, filters={"outlets": ["was", "alriyadh"]})
     assert {c.provenance.outlet for p in within for c in p.copies} <= {"was", "alriyadh"}

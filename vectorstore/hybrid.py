@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import numpy as np
 
@@ -120,22 +121,46 @@ def _within(search, n: int, filters: Filters, share: float, admits) -> list:
     return search(n, filters.where())
 
 
-def one_per_story(ranked: list[Passage]) -> list[Passage]:
-    """The ranking with each story once: a passage of another article of a story already
-    ranked (another paper's copy) goes into the first passage's ``copies`` instead. Passages
-    of the story's first article all stay."""
-    owner: dict[str, str] = {}  # story -> the article that ranked first for it
-    first: dict[str, Passage] = {}
-    out = []
+def _moment(published: str | None) -> float:
+    """A publication time in days (with the hour's fraction when the source gave one); NaN if none."""
+    if not published:
+        return np.nan
+    try:
+        moment = datetime.fromisoformat(published)
+    except ValueError:
+        return np.nan
+    return moment.toordinal() + (moment.hour * 3600 + moment.minute * 60 + moment.second) / 86400
+
+
+def one_per_story(ranked: list[Passage], newest_first: bool = False) -> list[Passage]:
+    """The ranking with each story once, at its best place: the passages of one article of the
+    story (the first ranked; ``newest_first``: the most recently published, for a question
+    asking for the latest report) stay, and the first passage of each other article of the
+    story (another paper's copy) goes into the first one's ``copies``."""
+    groups: dict[str, list[Passage]] = defaultdict(list)
+    for p in ranked:
+        groups[p.story_id].append(p)
+    owner = {}
+    for story, members in groups.items():
+        chosen = max(members, key=lambda p: np.nan_to_num(_moment(p.provenance.published), nan=-1.0)) \
+            if newest_first else members[0]
+        owner[story] = chosen.article_id
+    out, placed, emitted = [], set(), set()
     for p in ranked:
         story = p.story_id
-        if story not in owner:
-            owner[story], first[story] = p.article_id, p
-        elif owner[story] != p.article_id:
-            if all(c.article_id != p.article_id for c in first[story].copies):
-                first[story].copies.append(p)
-            continue
-        out.append(p)
+        if story not in placed:
+            placed.add(story)
+            first = next(q for q in groups[story] if q.article_id == owner[story])
+            emitted.add(first.chunk_id)
+            seen = {first.article_id}
+            for q in groups[story]:
+                if q.article_id not in seen:
+                    seen.add(q.article_id)
+                    first.copies.append(q)
+            out.append(first)
+        elif p.article_id == owner[story] and p.chunk_id not in emitted:
+            emitted.add(p.chunk_id)
+            out.append(p)
     return out
 
 
@@ -223,7 +248,7 @@ class HybridRetriever:
         fused = np.where(other_script, dense_part,
                          (1 - lexical_share) * dense_part + lexical_share * lexical_part)
         if prefer_recent:
-            fused = fused + self._freshness(passages)
+            fused = fused + self._freshness(passages, fused)
 
         baselines = self._baselines(cands)
         bm25_rank = {q.chunk_id: rank for rank, q in enumerate(cands.lexical, start=1)}
@@ -240,13 +265,17 @@ class HybridRetriever:
             out.append(p)
         return out
 
-    def _freshness(self, passages: list[Passage]) -> np.ndarray:
-        """Each passage's bonus for being recent: ``recency_weight`` for the newest candidate's
-        day, falling linearly to 0 at ``recency_days`` older; 0 for an undated one."""
-        days = np.array([np.nan if (d := p.provenance.day) is None else d for p in passages], dtype=float)
-        if np.all(np.isnan(days)):
+    def _freshness(self, passages: list[Passage], fused: np.ndarray) -> np.ndarray:
+        """Each passage's bonus for being recent: ``recency_weight`` for the time of publication
+        of the newest passage among those close to the best (within ``recency_weight`` of its
+        score: the only ones a bonus can reorder), falling linearly to 0 at ``recency_days``
+        older; 0 for an undated one. (The newest candidate of all may be a week newer and on
+        another subject: measured from it, every close passage would get nothing.)"""
+        days = np.array([_moment(p.provenance.published) for p in passages], dtype=float)
+        close = fused >= fused.max() - self.config.recency_weight
+        if np.all(np.isnan(days[close])):
             return np.zeros(len(passages))
-        age = np.nanmax(days) - days
+        age = np.nanmax(days[close]) - days
         fresh = np.clip(1.0 - age / max(self.config.recency_days, 1), 0.0, 1.0)
         return self.config.recency_weight * np.nan_to_num(fresh, nan=0.0)
 
@@ -274,7 +303,8 @@ class HybridRetriever:
         vector = clock.lap("embed", lambda: self.embedder.embed_queries([query])[0])
         candidates = self.candidates(query, n=max(depth, self.config.candidates), vector=vector, seconds=seconds,
                                      filters=filters)
-        fused = clock.lap("fusion", lambda: one_per_story(self.fuse(candidates, 3 * depth, prefer_recent))[:depth])
+        fused = clock.lap("fusion", lambda: one_per_story(self.fuse(candidates, 3 * depth, prefer_recent),
+                                                           newest_first=prefer_recent)[:depth])
         passages = fused[:k]
         clock.lap("sentence_scores", lambda: self.complete_sentences(passages, vector))
         clock.lap("copies", lambda: self.add_copies(passages, filters))

@@ -27,7 +27,7 @@ from ingest import normalize_for_matching
 
 # Chosen on the archive (benchmarks/stories.py, BENCHMARKS.md): pairs printed under the same
 # headline by two papers against pairs that share a subject and are different stories.
-STORY_RESEMBLANCE = 0.5
+STORY_RESEMBLANCE = 0.6
 STORY_DAYS = 3
 NEIGHBOURS = 5  # stored leads compared with each new one
 MIN_TRIPLES = 20  # a lead of fewer word triples (about 20 words) says too little to be anyone's copy
