@@ -151,7 +151,7 @@ def grouping(args) -> None:
 
     results = {"articles": len(articles), "same_headline_pairs": len(same_pairs), "near_identical": len(near),
                "other_story_pairs": len(other_pairs), "thresholds": {}}
-    for threshold in (0.4, 0.5, 0.6, 0.7):
+    for threshold in args.thresholds:
         story = simulate(leads, vectors, threshold)
         row = {}
         for name, fitted in (("fit", True), ("report", False)):
@@ -185,6 +185,14 @@ def grouping(args) -> None:
                         f.write(f"{'fit' if a.source in half else 'report'}\t{a.provenance.outlet}\t"
                                 f"{a.provenance.published}\t{a.title}\t{b.provenance.outlet}\t{b.provenance.published}\t"
                                 f"{b.title}\t{' '.join(a.text.split())[:400]}\t{' '.join(b.text.split())[:400]}\n")
+            # a seeded sample of the reported days' pairs, for reading by hand
+            reported = part(other_pairs, False)
+            sample = random.Random(24).sample(reported, min(args.sample, len(reported)))
+            with open(out / "sample.tsv", "w", encoding="utf-8") as f:
+                f.write("n\tgrouped\ttitle a\ttitle b\tlead a\tlead b\n")
+                for n, (a, b) in enumerate(sample, start=1):
+                    f.write(f"{n}\t{int(story[a.id] == story[b.id])}\t{a.title}\t{b.title}\t"
+                            f"{' '.join(a.text.split())[:160]}\t{' '.join(b.text.split())[:160]}\n")
             missed = [(a, b) for a, b in near if story[a.id] != story[b.id]]
             with open(out / "missed.tsv", "w", encoding="utf-8") as f:
                 for a, b in missed:
@@ -282,7 +290,9 @@ def main() -> None:
     parser.add_argument("--days", default=DAYS)
     parser.add_argument("--out", default="/tmp/stories")
     parser.add_argument("--threshold", type=float, default=stories.STORY_RESEMBLANCE)
+    parser.add_argument("--thresholds", type=lambda v: [float(x) for x in v.split(",")], default=[0.4, 0.5, 0.6, 0.7])
     parser.add_argument("--articles", type=int, default=600)
+    parser.add_argument("--sample", type=int, default=200, help="grouping: reported-day pairs written out to read by hand")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--reuse", default=None, help="store: a data dir a previous run ingested (questions only)")
     args = parser.parse_args()

@@ -313,10 +313,12 @@ class HybridRetriever:
     def add_copies(self, passages: list[Passage], filters: Filters = NO_FILTER) -> None:
         """Give each passage the same passage as every other copy of its story printed it (the
         chunk at the same place in the copy), among the articles ``filters`` admits, oldest first."""
-        if not passages:
+        shared = self.store.shared_stories()  # (read again only after the store changed)
+        stories = list({p.story_id for p in passages} & shared)
+        if not stories:
             return
         members: dict[str, dict[str, list[tuple[str, str, dict]]]] = defaultdict(lambda: defaultdict(list))
-        for cid, text, meta in self.store.story_chunks(list({p.story_id for p in passages}), filters.where()):
+        for cid, text, meta in self.store.story_chunks(stories, filters.where()):
             members[str(meta.get("story"))][str(meta.get("article_id"))].append((cid, text, meta))
         for p in passages:
             have = {p.article_id} | {c.article_id for c in p.copies}

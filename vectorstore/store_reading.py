@@ -89,16 +89,25 @@ class StoreReading:
         no stored article has a date."""
         return self._facets()[1]
 
-    def _facets(self) -> tuple[list[str], tuple[int, int] | None]:
+    def shared_stories(self) -> frozenset[str]:
+        """The stories more than one stored article belongs to (copies of one wire story)."""
+        return self._facets()[2]
+
+    def _facets(self) -> tuple[list[str], tuple[int, int] | None, frozenset[str]]:
         revision = self.flags.revision()
         cached = self._outlets
         if cached is None or cached[0] != revision:
             with guard(self.config):
                 got = self.articles.get(include=["metadatas"])
-            metas = [m for m in got["metadatas"] if m]
-            days = [int(m["day"]) for m in metas if m.get("day") is not None]
-            cached = (revision, (sorted({str(m["outlet"]) for m in metas if m.get("outlet")}),
-                                 (min(days), max(days)) if days else None))
+            metas = [(i, m) for i, m in zip(got["ids"], got["metadatas"]) if m]
+            days = [int(m["day"]) for _, m in metas if m.get("day") is not None]
+            seen: set[str] = set()
+            shared: set[str] = set()
+            for article_id, m in metas:
+                story = str(m.get("story") or article_id)
+                (shared if story in seen else seen).add(story)
+            cached = (revision, (sorted({str(m["outlet"]) for _, m in metas if m.get("outlet")}),
+                                 (min(days), max(days)) if days else None, frozenset(shared)))
             self._outlets = cached
         return cached[1]
 
