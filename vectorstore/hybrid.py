@@ -35,9 +35,13 @@ from .embedders import IsnadEmbeddings
 from .filters import NO_FILTER, Filters
 from .lexical import LexicalIndex
 from .schema import passage_from_record
+from .stories import resemblance, triples
 
 
 CROSS_LANGUAGE_OFFSET = 0.05
+# A copy of a story stands for it instead of the first-ranked one when it is this much longer and
+# holds this share of the first one's word triples (see fullest).
+FULLER, CONTAINED = 1.2, 0.9
 
 
 @dataclass
@@ -143,7 +147,7 @@ def one_per_story(ranked: list[Passage], newest_first: bool = False) -> list[Pas
     owner = {}
     for story, members in groups.items():
         chosen = max(members, key=lambda p: np.nan_to_num(_moment(p.provenance.published), nan=-1.0)) \
-            if newest_first else members[0]
+            if newest_first else fullest(members)
         owner[story] = chosen.article_id
     out, placed, emitted = [], set(), set()
     for p in ranked:
@@ -162,6 +166,21 @@ def one_per_story(ranked: list[Passage], newest_first: bool = False) -> list[Pas
             emitted.add(p.chunk_id)
             out.append(p)
     return out
+
+
+def fullest(members: list[Passage]) -> Passage:
+    """The story's first-ranked passage, or another article's that tells all of it and more (a
+    paper that printed the whole wire text, where the first ranked printed its first half): the
+    answer can only quote what the passage it is given holds."""
+    first = members[0]
+    if len({p.article_id for p in members}) == 1:
+        return first
+    mine = triples(first.text)
+    for p in members[1:]:
+        if p.article_id != first.article_id and len(p.text) > FULLER * len(first.text) \
+                and resemblance(mine, triples(p.text)) >= CONTAINED:
+            return p
+    return first
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
