@@ -178,7 +178,8 @@ def test_reports_naming_someone_else_differ_for_a_who_question_and_a_dateline_is
 def test_a_different_statement_is_not_a_differing_report():
     assert not same_statement("افتتح الوزير مستشفى جديدا في جدة بسعة 300 سرير اليوم.",
                               "أعلنت وزارة الصحة تسجيل 12 إصابة جديدة بفيروس كورونا في الرياض.")
-    assert figures("بلغ عدد الحجاج ١٬٢٠٠٬٠٠٠ حاج و3,5 مليون زائر") == ["1200000", "3.5"]
+    assert figures("بلغ عدد الحجاج ١٬٢٠٠٬٠٠٠ حاج و3,5 مليون زائر") == ["1200000", "3500000"]
+    assert figures("شارك ثلاثة آلاف عداء، أي ثلاث مرات أكثر") == figures("شارك 3000 عداء") == ["3000"]
     from ingest import Passage
 
     cited = Passage("c1", "a1", "t", "قتل 12 شخصا في حادث مروري على طريق الرياض الدمام السريع مساء أمس.", 0, 70,

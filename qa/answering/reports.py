@@ -11,7 +11,8 @@ figure). A report differs when its figures are not the quoted sentence's; and, f
 *who*, when each sentence has words the other lacks, ``MIN_NAME_WORDS`` or more on both sides
 (one name put in another's place: "الروائي عبده خال" / "الروائي يوسف المحيميد"), not a word
 added ("الملك سلمان" / "الملك سلمان بن عبدالعزيز") nor one verb for another. Figures written
-out in words are not read ("ثلاثة آلاف" beside "3000" reads as a difference).
+with a multiplier word are read ("ثلاثة آلاف", "100 ألف", "2.5 مليار": see :func:`figures`);
+a number word alone ("خمسة قتلى") is not.
 """
 from __future__ import annotations
 
@@ -54,19 +55,64 @@ class Report:
 
 
 def figures(sentence: str) -> list[str]:
-    """The numbers of a sentence, normalised: Western digits, thousands separators dropped,
-    the decimal mark a point ("١٬٢٠٠" → "1200", "3,5" and "3.5" → "3.5")."""
-    out = []
-    for m in _NUMBER.finditer(sentence.translate(_DIGITS)):
-        value = re.sub(r"[ \u00a0\u202f]", "", m.group())
-        parts = re.split(r"[.,٫٬]", value)
-        if len(parts) > 1 and all(len(p) == 3 for p in parts[1:]):
-            out.append("".join(parts))  # 1,200 · 1.200.000
-        elif len(parts) == 2:
-            out.append(f"{parts[0]}.{parts[1]}")
-        else:
-            out.append("".join(parts))
+    """The numbers of a sentence, normalised: Western digits, thousands separators dropped, the
+    decimal mark a point, a multiplier word applied ("١٬٢٠٠" and "1,200" → "1200"; "3,5" →
+    "3.5"; "100 ألف", "مئة ألف" and "100,000" → "100000"; "ثلاثة آلاف" → "3000"). A number
+    word alone ("ثلاث مرات", "two days") is not a figure."""
+    out: list[str] = []
+    tokens = _FIGURE_TOKEN.findall(sentence.translate(_DIGITS))
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        after = _word_key(tokens[i + 1]) if i + 1 < len(tokens) else ""
+        value: float | None = None
+        if token[:1].isdigit():
+            value = _number_value(token)
+        elif (unit := UNIT_WORDS.get(_word_key(token))) and after in MULTIPLIERS:
+            value = float(unit)
+        elif (key := _word_key(token)) in MULTIPLIERS:
+            value, after = 1.0, key  # "ألف زائر", "مئة ألف": the word is the number
+            i -= 1
+        if value is None:
+            i += 1
+            continue
+        while i + 1 < len(tokens) and _word_key(tokens[i + 1]) in MULTIPLIERS:
+            value *= MULTIPLIERS[_word_key(tokens[i + 1])]
+            i += 1
+        out.append(f"{value:.10g}" if value != int(value) else str(int(value)))
+        i += 1
     return out
+
+
+def _number_value(token: str) -> float:
+    value = re.sub(r"[ \u00a0\u202f]", "", token)
+    parts = re.split(r"[.,٫٬]", value)
+    if len(parts) > 1 and all(len(p) == 3 for p in parts[1:]):
+        return float("".join(parts))  # 1,200 · 1.200.000
+    if len(parts) == 2:
+        return float(f"{parts[0]}.{parts[1]}")
+    return float("".join(parts))
+
+
+def _word_key(word: str) -> str:
+    key = normalize_for_matching(word).casefold()
+    return key[1:] if key[:1] in ("و", "ب") and key[1:] in MULTIPLIERS else key
+
+
+# Number words that make a figure with a multiplier after them ("ثلاثة آلاف", "five million").
+UNIT_WORDS = {normalize_for_matching(k).casefold(): v for k, v in {
+    "واحد": 1, "اثنان": 2, "اثنين": 2, "ثلاثة": 3, "ثلاث": 3, "أربعة": 4, "أربع": 4, "خمسة": 5, "خمس": 5,
+    "ستة": 6, "ست": 6, "سبعة": 7, "سبع": 7, "ثمانية": 8, "ثماني": 8, "تسعة": 9, "تسع": 9, "عشرة": 10, "عشر": 10,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "un": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+}.items()}
+MULTIPLIERS = {normalize_for_matching(k).casefold(): v for k, v in {
+    "مئة": 100, "مائة": 100, "مئات": 100, "مئتين": 200, "مائتين": 200, "مئتا": 200, "ألف": 1000, "آلاف": 1000,
+    "ألفين": 2000, "ألفا": 1000, "مليون": 1e6, "ملايين": 1e6, "مليونين": 2e6, "مليار": 1e9, "مليارات": 1e9,
+    "hundred": 100, "thousand": 1000, "million": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9,
+    "cent": 100, "cents": 100, "mille": 1000, "milliard": 1e9, "milliards": 1e9,
+}.items()}
+_FIGURE_TOKEN = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3}(?!\d))+|\d+(?:[,.٬]\d{3}(?!\d))*(?:[.,٫]\d+)?|[^\W\d_]+")
 
 
 def without_dateline(sentence: str) -> str:
@@ -111,6 +157,8 @@ def _best_sentence(quoted: str, text: str) -> str | None:
     """The sentence of ``text`` that tells ``quoted``'s statement, if one does."""
     best, best_share = None, 0.0
     wq = _words(quoted)
+    if len(wq & _words(text)) < SAME_STATEMENT * MIN_WORDS:
+        return None  # too few of the statement's words in the whole passage for any sentence of it
     for start, end in split_sentences(text):
         sentence = text[start:end]
         if not same_statement(quoted, sentence):
