@@ -61,8 +61,9 @@ class RetrievalConfig:
     # (benchmarks/mixed_xquad.py, BENCHMARKS.md).
     cross_language_offset: float = CROSS_LANGUAGE_OFFSET
     # A question for "the latest" report: added to the fused score (0..1) of a passage as
-    # fresh as the newest candidate, less by the day, to nothing at ``recency_days`` older. A
-    # newer report overtakes an older one only when relevance is that close.
+    # fresh as the newest of the passages close to the best, less with its age, to nothing at
+    # ``recency_days`` older (HybridRetriever._freshness). A newer report overtakes an older one
+    # only when relevance is that close.
     recency_weight: float = 0.1
     recency_days: int = 7
 

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 from ingest import Passage, normalize_for_matching
 from ingest.chunking import split_sentences
+from ingest.normalize import ASCII_DIGITS
 from ingest.records import Provenance
 
 from ..answer import Answer
@@ -31,12 +32,12 @@ SAME_STATEMENT = 0.6
 MIN_NAME_WORDS = 2
 DATELINE_CHARS, DATELINE_WORDS = 60, 6
 MIN_WORDS = 5  # a sentence shorter than this (figures aside) is too short to be matched
-# A number: thousands grouped by spaces ("80 000", French) or by commas and points ("1,200"),
-# then perhaps a decimal part ("3,5", "2.1"). Each repetition takes a fixed four characters: no
-# backtracking to speak of.
-_NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3}(?!\d))+|\d+(?:[,.٬]\d{3}(?!\d))*(?:[.,٫]\d+)?")
+# A number (thousands grouped by spaces, "80 000", or by commas and points, "1,200", then perhaps
+# a decimal part, "3,5", "2.1"; each repetition takes a fixed four characters: no backtracking to
+# speak of) or a word (a number or multiplier word, "ثلاثة آلاف").
+_FIGURE_TOKEN = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3}(?!\d))+|\d+(?:[,.٬]\d{3}(?!\d))*(?:[.,٫]\d+)?|[^\W\d_]+")
 _WORD = re.compile(r"[^\W\d_]+")
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_DIGITS = str.maketrans(ASCII_DIGITS)
 
 
 @dataclass
@@ -70,8 +71,8 @@ def figures(sentence: str) -> list[str]:
             value = _number_value(token)
         elif (unit := UNIT_WORDS.get(_word_key(token))) and after in MULTIPLIERS:
             value = float(unit)
-        elif (key := _word_key(token)) in MULTIPLIERS:
-            value, after = 1.0, key  # "ألف زائر", "مئة ألف": the word is the number
+        elif _word_key(token) in MULTIPLIERS:
+            value = 1.0  # "ألف زائر", "مئة ألف": the word is the number, multiplied below
             i -= 1
         if value is None:
             i += 1
@@ -112,9 +113,6 @@ MULTIPLIERS = {normalize_for_matching(k).casefold(): v for k, v in {
     "hundred": 100, "thousand": 1000, "million": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9,
     "cent": 100, "cents": 100, "mille": 1000, "milliard": 1e9, "milliards": 1e9,
 }.items()}
-_FIGURE_TOKEN = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3}(?!\d))+|\d+(?:[,.٬]\d{3}(?!\d))*(?:[.,٫]\d+)?|[^\W\d_]+")
-
-
 def without_dateline(sentence: str) -> str:
     """The sentence without a dateline before it ("الرياض - واس:", "JEDDAH, Aug. 5 —"): each
     paper writes its own city, agency and day there, which is no difference in what is reported."""
@@ -127,7 +125,7 @@ def without_dateline(sentence: str) -> str:
 
 
 def _word_list(sentence: str) -> list[str]:
-    return _WORD.findall(normalize_for_matching(sentence.translate(_DIGITS)).casefold())
+    return _WORD.findall(normalize_for_matching(sentence).casefold())  # (digits made ASCII there)
 
 
 def _words(sentence: str) -> set[str]:

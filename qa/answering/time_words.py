@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ingest.normalize import ASCII_DIGITS
+
 
 def normalise(word: str) -> str:
     folded = "".join(c for c in unicodedata.normalize("NFKD", word) if unicodedata.category(c) != "Mn")
@@ -86,7 +88,7 @@ TIME_INTRO = normalised({"in", "during", "since", "until", "of", "from", "to", "
 ARABIC_PREFIXES = ("و", "ف", "ب", "ل", "وب", "فب", "ول", "وال", "بال")
 
 TOKEN = re.compile(r"[^\W_]+")
-ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+ARABIC_DIGITS = str.maketrans(ASCII_DIGITS)
 ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 DMY = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
 
