@@ -152,7 +152,7 @@ class Pipeline:
         k = question.k or self.parts.settings.top_k
         question = self.within_store(question)
         days = asked_days(question.text, question.filters, question.as_of or self.parts.settings.as_of,
-                          self.parts.retriever.store.days())
+                          self.parts.retriever.store.days)
         within = replace(question, filters=days.filters) if days and days.found else question
         used, passages = self.search(within, k, depth=depth, trace=trace)
         if not passages and days and days.found:  # the store spans those days, but none is from them

@@ -101,7 +101,7 @@ class ArticleStore(StoreReading):
         self.identity = (embedder.name, embedder.dimension)
         self._lock = threading.RLock()
         self._writer_lock: str | None = None
-        self._outlets: tuple[str, tuple] | None = None  # (revision, (outlets, days, shared stories)): StoreReading._facets
+        self._facets_read: tuple[str, tuple] | None = None  # (revision, (outlets, days, shared stories)): StoreReading._facets
         # Inside a long ingest (:meth:`long_write`) the article list is rewritten at most this
         # often, not after every batch: at 30,000 articles each rewrite reads and writes them all.
         self._catalog_every: float | None = None

@@ -95,7 +95,7 @@ class StoreReading:
 
     def _facets(self) -> tuple[list[str], tuple[int, int] | None, frozenset[str]]:
         revision = self.flags.revision()
-        cached = self._outlets
+        cached = self._facets_read
         if cached is None or cached[0] != revision:
             with guard(self.config):
                 got = self.articles.get(include=["metadatas"])
@@ -108,7 +108,7 @@ class StoreReading:
                 (shared if story in seen else seen).add(story)
             cached = (revision, (sorted({str(m["outlet"]) for _, m in metas if m.get("outlet")}),
                                  (min(days), max(days)) if days else None, frozenset(shared)))
-            self._outlets = cached
+            self._facets_read = cached
         return cached[1]
 
     def nearest_leads(self, vectors, n: int) -> list[list[tuple[Lead, float]]]:

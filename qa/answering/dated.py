@@ -4,6 +4,7 @@ question's reference day and meets them with the caller's own filter; :func:`say
 them in the answer (``period``, and a notice in the question's language)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,14 +24,16 @@ class AskedDays:
     found: bool  # whether any stored article is from those days (when none is: searched without them)
 
 
-def asked_days(question: str, filters: Filters, as_of: date | None, store_days: tuple[int, int] | None) -> AskedDays | None:
+def asked_days(question: str, filters: Filters, as_of: date | None,
+               store_days: Callable[[], tuple[int, int] | None]) -> AskedDays | None:
     """The days ``question`` names, read against ``as_of`` (None: today), ``filters`` narrowed
-    to them; ``store_days``: the first and last day of the stored articles (None: none dated)."""
+    to them; ``store_days()``: the first and last day of the stored articles (None: none dated),
+    read only when the question names days."""
     period = asked_period(question, as_of or date.today())
     if period is None:
         return None
     narrowed = filters.narrowed(period.since, period.until)
-    return AskedDays(period, narrowed, narrowed.overlaps_days(store_days))
+    return AskedDays(period, narrowed, narrowed.overlaps_days(store_days()))
 
 
 def say_days(answer: Answer, days: AskedDays | None) -> None:
