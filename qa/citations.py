@@ -38,15 +38,67 @@ def _escape(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
-def format_passages(passages: list[Passage]) -> str:
-    """Numbered passages, each in its own delimited block, for the answer prompt."""
+# Tokens per character the answer prompt is budgeted with: Qwen2.5's tokenizer gave 2.5-3.1
+# characters a token for Arabic and 3.0-3.8 for English and French (BENCHMARKS.md), so these
+# estimate high, never low.
+_CHARS_PER_TOKEN = {"arabic": 2.4, "other": 2.9}
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
+# What each passage's block costs besides its text (tags, title, outlet, date).
+_BLOCK_TOKENS = 30
+
+
+def estimated_tokens(text: str) -> int:
+    arabic = len(_ARABIC_LETTER.findall(text))
+    return int(arabic / _CHARS_PER_TOKEN["arabic"] + (len(text) - arabic) / _CHARS_PER_TOKEN["other"]) + 1
+
+
+def prompt_excerpts(passages: list[Passage], budget: int | None) -> list[str | None]:
+    """What of each passage the prompt carries within ``budget`` tokens: whole sentences, the
+    closest to the question first, each passage's in their own order (a gap between them shown
+    as " … "); ``None`` for a passage none of whose sentences fits. At least the closest
+    sentence, whatever it costs; no budget: every passage whole."""
+    texts = [p.text for p in passages]
+    if budget is None or sum(estimated_tokens(t) + _BLOCK_TOKENS for t in texts) <= budget:
+        return list(texts)
+    spans = [[(s - p.start, e - p.start, score) for s, e, score in p.sentences] or [(0, len(p.text), p.score)]
+             for p in passages]
+    ranked = sorted(((score, -j, j, s, e) for j, ss in enumerate(spans) for s, e, score in ss), reverse=True)
+    chosen: dict[int, list[tuple[int, int]]] = {}
+    used = 0
+    for _, _, j, s, e in ranked:
+        cost = estimated_tokens(texts[j][s:e]) + (0 if j in chosen else _BLOCK_TOKENS)
+        if chosen and used + cost > budget:
+            continue
+        chosen.setdefault(j, []).append((s, e))
+        used += cost
+    out: list[str | None] = []
+    for j, text in enumerate(texts):
+        if j not in chosen:
+            out.append(None)
+            continue
+        pieces, last = [], None
+        for s, e in sorted(chosen[j]):
+            if last is not None:
+                pieces.append(" " if not text[last:s].strip() else " … ")
+            pieces.append(text[s:e].strip())
+            last = e
+        out.append("".join(pieces))
+    return out
+
+
+def format_passages(passages: list[Passage], budget: int | None = None) -> str:
+    """Numbered passages, each in its own delimited block, for the answer prompt; within
+    ``budget`` tokens, only their closest sentences (:func:`prompt_excerpts`), each keeping its
+    passage's number."""
     blocks = []
-    for n, p in enumerate(passages, start=1):
+    for n, (p, text) in enumerate(zip(passages, prompt_excerpts(passages, budget)), start=1):
+        if text is None:
+            continue
         # Who published it and when: the model can then say "Okaz reported on 11 August ...".
         about = "".join(f' {name}="{_escape(value)}"' for name, value in
                         (("page", str(p.page) if p.page else None), ("outlet", p.provenance.outlet),
                          ("published", p.provenance.published and p.provenance.published[:10])) if value)
-        blocks.append(f'<passage n="{n}" title="{_escape(p.title)}"{about}>\n{_escape(p.text)}\n</passage>')
+        blocks.append(f'<passage n="{n}" title="{_escape(p.title)}"{about}>\n{_escape(text)}\n</passage>')
     return "\n\n".join(blocks)
 
 

@@ -97,6 +97,12 @@ MESSAGES = {
         "en": "Sentences of the model's answer that the cited articles do not support were left out.",
         "fr": "Des phrases de la réponse du modèle que les articles cités n'appuient pas ont été retirées.",
     },
+    # The model answered in another language than the question's, though told which to use.
+    "llm_other_language": {
+        "ar": "كتب النموذج اللغوي إجابته بلغة غير لغة السؤال.",
+        "en": "The language model wrote its answer in another language than the question's.",
+        "fr": "Le modèle de langue a rédigé sa réponse dans une autre langue que celle de la question.",
+    },
     # Said before a tentative answer: the closest passage, offered with doubt.
     "tentative": {
         "ar": "قد لا تجيب المقالات عن هذا السؤال مباشرة؛ أقرب ما ورد فيها:",

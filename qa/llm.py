@@ -1,10 +1,11 @@
 """The LLM answerer: any LangChain chat model; by configuration, an OpenAI-compatible endpoint
 (Ollama, vLLM, llama.cpp server, OpenAI).
 
-The model sees the numbered passages as delimited data, the conversation so far and the user's
-own question, with the rules in a system prompt (files in ``qa/prompts/``). Its tokens stream
-out through a filter that drops citation markers pointing at no given passage, even when a
-marker arrives split over several tokens.
+The model sees the numbered passages as delimited data (within a token budget: their sentences
+closest to the question, whole), the conversation so far and the user's own question, told the
+language to answer in, with the rules in a system prompt (files in ``qa/prompts/``). Its text is
+read through a filter that drops citation markers pointing at no given passage, even when a
+marker arrives split over several tokens; it is not shown until checked (``qa/model_answer.py``).
 
 A local model on a small machine is slow and its server sends keep-alive comments while it
 works, so a client timeout (which measures silence) never fires. Here the stream is read by a
@@ -17,6 +18,7 @@ tells the server to stop generating, and ``LLMTimedOut`` is raised. A stream tha
 from __future__ import annotations
 
 import queue
+from contextlib import closing
 import re
 import threading
 import time
@@ -31,7 +33,7 @@ from vectorstore import Passage
 
 from .answer import Answer
 from .citations import drop_invalid_markers, format_passages, validate_markers
-from .language import abstain_message
+from .language import abstain_message, detect_language
 from .prompts import load_prompt
 from .question import History
 
@@ -150,7 +152,7 @@ def stream_deltas(model: BaseChatModel, messages: list, deadlines: Deadlines,
 
 
 class MarkerFilter:
-    """Streams text through, holding back a possibly unfinished ``[n`` and dropping complete
+    """Passes text through, holding back a possibly unfinished ``[n`` and dropping complete
     markers whose number is not a given passage."""
 
     def __init__(self, n_passages: int):
@@ -180,47 +182,56 @@ def conversation_lines(history: History, turns: int = PROMPT_TURNS, chars: int =
     return "\n".join(lines)
 
 
+# The language the answer must be written in, named for the model (a small model follows "in
+# Arabic" far better than "in the question's language").
+LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "fr": "French"}
+
+
 class LLMAnswerer:
-    def __init__(self, chat: ChatEndpoint | BaseChatModel, deadlines: Deadlines):
+    """One answer from the model: the prompt (passages trimmed to ``prompt_tokens``), its text
+    read within the deadlines, and what the run left to inspect: ``raw`` (the model's text as
+    written) and ``seconds`` (``first_token``, ``total``)."""
+
+    def __init__(self, chat: ChatEndpoint | BaseChatModel, deadlines: Deadlines, prompt_tokens: int | None = None):
         self.chat = chat
         self.deadlines = deadlines
+        self.prompt_tokens = prompt_tokens
+        self.raw: str | None = None
+        self.seconds: dict[str, float] = {}
 
-    @staticmethod
-    def messages(question: str, passages: list[Passage], history: History = ()) -> list:
+    def messages(self, question: str, passages: list[Passage], history: History = ()) -> list:
         """The user's own question (not the query retrieval used) and the conversation so far."""
         conversation = conversation_lines(history)
         if conversation:
             conversation = f"Conversation so far (context only; answer the question below):\n{conversation}\n\n"
-        user = load_prompt("answer_user").format(passages=format_passages(passages), question=question,
-                                                 conversation=conversation)
+        user = load_prompt("answer_user").format(passages=format_passages(passages, self.prompt_tokens),
+                                                 question=question, conversation=conversation,
+                                                 language=LANGUAGE_NAMES[detect_language(question)])
         return [SystemMessage(load_prompt("answer_system")), HumanMessage(user)]
 
-    def stream(self, question: str, passages: list[Passage], history: History = ()) -> Iterator[str | Answer]:
-        """Yield text deltas, then the final :class:`Answer` as the last item."""
+    def answer(self, question: str, passages: list[Passage], history: History = ()) -> Answer:
+        """The model's answer, its markers checked against the passages (not yet its claims).
+        A ``NO_ANSWER`` ends the request at once: nothing after it is read."""
         if not passages:
-            yield Answer(abstain_message(question), abstained=True, question_used=question)
-            return
+            return Answer(abstain_message(question), abstained=True, question_used=question)
         markers = MarkerFilter(len(passages))
-        raw = ""
-        # Until the text can no longer be the NO_ANSWER sentinel, hold it back.
-        undecided = True
+        raw, text = "", ""
+        started = time.monotonic()
         model, close = open_model(self.chat)
-        for delta in stream_deltas(model, self.messages(question, passages, history), self.deadlines, close):
-            raw += delta
-            if undecided:
-                head = raw.lstrip()
-                if NO_ANSWER.startswith(head) or head.startswith(NO_ANSWER):
-                    continue
-                undecided = False
-                delta = raw
-            out = markers.feed(delta)
-            if out:
-                yield out
-        if not undecided:
-            tail = markers.flush()
-            if tail:
-                yield tail
-        yield self.finish(question, raw, passages)
+        try:
+            with closing(stream_deltas(model, self.messages(question, passages, history), self.deadlines,
+                                       close)) as deltas:
+                for delta in deltas:
+                    self.seconds.setdefault("first_token", time.monotonic() - started)
+                    raw += delta
+                    text += markers.feed(delta)
+                    self.raw = raw
+                    if NO_ANSWER in raw:
+                        break
+        finally:
+            self.raw = raw
+            self.seconds["total"] = time.monotonic() - started
+        return self.finish(question, text + markers.flush(), passages)
 
     @staticmethod
     def finish(question: str, raw: str, passages: list[Passage]) -> Answer:
@@ -228,13 +239,6 @@ class LLMAnswerer:
             return Answer(abstain_message(question), abstained=True, question_used=question)
         text, citations = validate_markers(raw, passages)
         return Answer(text, citations, abstained=False, question_used=question)
-
-    def answer(self, question: str, passages: list[Passage], history: History = ()) -> Answer:
-        final = None
-        for item in self.stream(question, passages, history):
-            final = item
-        assert isinstance(final, Answer)
-        return final
 
 
 def chat_model_from_settings(settings) -> ChatEndpoint:

@@ -46,12 +46,12 @@ from .answer import SMALL_TALK, Answer
 from .answering.dated import asked_days, say_days
 from .answering.periods import asks_for_latest
 from .answering.reports import attach_reports
-from .citations import citation_for, validate_markers
-from .grounding import check_sentences, embedding_similarity
+from .events import Delta, Event, Final, Sources  # noqa: F401 - the pipeline's events, re-exported
 from .condense import LLMCondenser, joined_with_previous, quoted_sentences, rewrite_is_usable
 from .extractive import ExtractiveAnswerer
 from .language import message
-from .llm import Deadlines, LLMAnswerer, LLMTruncated, LLMUnavailable
+from .llm import Deadlines
+from .model_answer import ModelAnswering, provisional
 from .question import History, Question
 from .smalltalk import asks_nothing, is_small_talk, small_talk_reply
 
@@ -66,42 +66,6 @@ log = logging.getLogger(__name__)
 FOLLOW_UP_PREFERENCE = 1.0
 
 
-# -- events ---------------------------------------------------------------------------------------
-@dataclass
-class Sources:
-    """Every passage given to the answerer, numbered as the answer cites them."""
-
-    question_used: str
-    passages: list[Passage]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "sources", "question_used": self.question_used,
-                "sources": [citation_for(n, p).to_dict() for n, p in enumerate(self.passages, start=1)]}
-
-
-@dataclass
-class Delta:
-    """A piece of the answer's text, in order; the pieces add up to the text as it streamed."""
-
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "delta", "text": self.text}
-
-
-@dataclass
-class Final:
-    """The answer, its citations checked. After an LLM failure its text replaces what streamed."""
-
-    answer: Answer
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "answer", "answer": self.answer.to_dict()}
-
-
-Event = Sources | Delta | Final
-
-
 @dataclass
 class Trace:
     """What one run did, step by step: for evaluation, calibration and debugging."""
@@ -114,6 +78,7 @@ class Trace:
     passages: list[Passage] = field(default_factory=list)  # the first k of it: what was answered from
     answer: Answer | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # per step
+    model_output: str | None = None  # the LLM's own text, before its check (None: no LLM answered)
 
 
 class Components(Protocol):
@@ -167,7 +132,8 @@ class Pipeline:
             yield Final(answer)
             return
         started = time.perf_counter()
-        for event in self.answer(question.text, passages, asked=question.text, history=question.history):
+        for event in self.answer(question.text, passages, asked=question.text, history=question.history,
+                                 trace=trace):
             if isinstance(event, Final):
                 event.answer.question_used = used
                 say_days(event.answer, days)
@@ -321,66 +287,17 @@ class Pipeline:
 
     # -- step 3: answer -----------------------------------------------------------------------
     def answer(self, query: str, passages: list[Passage], asked: str | None = None,
-               history: History = ()) -> Iterator[Delta | Final]:
+               history: History = (), trace: Trace | None = None) -> Iterator[Delta | Final]:
         """``query``: what retrieval used; ``asked``: what the user wrote (the question the LLM
         answers, with ``history``, and the language of every message: a French follow-up
         joined to an Arabic question is answered in French)."""
-        model = self.parts.chat_model
-        if model is None:
-            yield from self._extractive(query, passages, asked)
+        if self.parts.chat_model is None:
+            answer = self.parts.extractive.answer(query, passages, asked)
+            yield from provisional(answer)
+            yield Final(answer)
             return
-        answerer = LLMAnswerer(model, Deadlines.from_settings(self.parts.settings))
-        try:
-            for item in answerer.stream(asked or query, passages, history):
-                yield Final(self.checked(item, query, passages, asked)) if isinstance(item, Answer) else Delta(item)
-        except LLMUnavailable as err:
-            # Text already streamed is superseded: clients show the final answer's text.
-            yield Final(self.fallback(query, passages, err, asked))
-
-    def checked(self, answer: Answer, query: str, passages: list[Passage], asked: str | None) -> Answer:
-        """The LLM's answer with only the sentences its cited passages support
-        (``qa/grounding.py``); none: the extractive answer, marked as standing in for it."""
-        if answer.abstained:
-            return answer
-        sentences = check_sentences(answer.text, passages, embedding_similarity(self.parts.retriever.embedder))
-        standing = [s for s in sentences if s.stands]
-        for s in sentences:
-            if not s.stands:
-                log.info("LLM sentence left out (%s): %s", s.problem, s.text[:200])
-        if not standing:
-            return self.extractive_instead("llm_unsupported", query, passages, asked)
-        if len(standing) == len(sentences):
-            answer.lead = standing[0].text
-            return answer
-        text, citations = validate_markers(" ".join(s.text for s in standing), passages)
-        return Answer(text, citations, question_used=answer.question_used, lead=standing[0].text,
-                      notice=message("llm_dropped", asked or query))
-
-    def _extractive(self, query: str, passages: list[Passage], asked: str | None) -> Iterator[Delta | Final]:
-        answer = self.parts.extractive.answer(query, passages, asked)
-        # Quoted sentences arrive one by one, as a reader would see them.
-        segments = answer.segments or [answer.text]
-        for i, segment in enumerate(segments):
-            yield Delta(segment + (" " if i < len(segments) - 1 else ""))
-        yield Final(answer)
-
-    def fallback(self, query: str, passages: list[Passage], err: LLMUnavailable, asked: str | None = None) -> Answer:
-        """The LLM failed, timed out or was cut short: the extractive answer and its sources,
-        marked as such (a decline says only why the LLM did not answer: "the articles don't
-        say" already says there is nothing to quote)."""
-        log.warning("%s; answering extractively", err)
-        return self.extractive_instead("llm_truncated" if isinstance(err, LLMTruncated) else "llm_fallback",
-                                       query, passages, asked)
-
-    def extractive_instead(self, kind: str, query: str, passages: list[Passage], asked: str | None) -> Answer:
-        """The extractive answer standing in for the LLM's, marked ``fallback``, its notice the
-        message of ``kind`` (its ``_declined`` form when the extractive answer declines too)."""
-        answer = self.parts.extractive.answer(query, passages, asked)
-        answer.fallback = True
-        if answer.abstained:
-            kind += "_declined"
-        answer.notice = "\n".join(filter(None, [message(kind, asked or query), answer.notice]))
-        return answer
+        yield from ModelAnswering(self.parts).run(query, passages, asked, history,
+                                                  trace if trace is not None else Trace())
 
 
 def pipeline_runnable(pipeline: Pipeline, default_k: int):

@@ -20,6 +20,7 @@ and passed down; no other module reads the environment.
 | ISNAD_LLM_TIMEOUT | seconds to the LLM's first token (keep-alive pings don't count); past it, the extractive answer | 60 |
 | ISNAD_LLM_TOTAL_TIMEOUT | seconds to the LLM's whole answer; past it, the request is closed and the extractive answer stands | 120 |
 | ISNAD_LLM_MAX_TOKENS | most tokens the LLM may write for one answer (sent as ``max_tokens``) | 400 |
+| ISNAD_LLM_PROMPT_TOKENS | most tokens (estimated) of passages one answer prompt carries: whole sentences, the closest to the question first (a CPU model reads its prompt before its first token: BENCHMARKS.md, "The LLM path against a real local model") | 900 |
 | ISNAD_CONDENSE | rewrite follow-up questions with the history before retrieval | 1 |
 | ISNAD_HOST, ISNAD_PORT | where ``isnad serve`` listens | 127.0.0.1, 7860 |
 | ISNAD_ALLOWED_ORIGINS | comma-separated origins whose pages may call the API (the widget's hosts) | none |
@@ -189,6 +190,7 @@ class Settings:
     llm_timeout: int = 60
     llm_total_timeout: int = 120
     llm_max_tokens: int = 400
+    llm_prompt_tokens: int = 900
     condense: bool = True
     host: str = "127.0.0.1"
     port: int = 7860
@@ -243,6 +245,7 @@ class Settings:
             llm_timeout=_int(env, "ISNAD_LLM_TIMEOUT", 60, 1),
             llm_total_timeout=_int(env, "ISNAD_LLM_TOTAL_TIMEOUT", 120, 1),
             llm_max_tokens=_int(env, "ISNAD_LLM_MAX_TOKENS", 400, 1),
+            llm_prompt_tokens=_int(env, "ISNAD_LLM_PROMPT_TOKENS", 900, 50),
             condense=_bool(env, "ISNAD_CONDENSE", True),
             host=env.get("ISNAD_HOST") or "127.0.0.1",
             port=_int(env, "ISNAD_PORT", 7860, 1),

@@ -115,7 +115,7 @@ def test_a_rewrite_that_is_not_a_question_in_the_follow_ups_language_is_not_used
     assert rewrite not in answer.question_used
     assert answer.question_used.startswith(first), "the no-LLM way: the previous question joined"
     # The answer prompt carries the user's own question and the conversation, not the query.
-    assert answer_prompt.rstrip().endswith("Question: ومتى انطلق؟")
+    assert answer_prompt.rstrip().endswith("Question: ومتى انطلق؟\n\nAnswer in Arabic, citing the passages' numbers.")
     assert f"User: {first}" in answer_prompt
 
 
@@ -124,3 +124,66 @@ def test_rewrite_rules():
     assert rewrite_is_usable("كم يوما يستمر مهرجان فاس؟", "وكم يوما يستمر؟", history)
     assert not rewrite_is_usable("New York", "And where was it held?", [("Who chaired the dialogue?", "…")])
     assert not rewrite_is_usable("Où se tient le festival ?", "وأين يقام؟", history)
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_the_articles_own_words_come_first_and_the_checked_answer_replaces_them(loaded):
+    """A slow model: the extractive quote streams at once, the model's own text never streams
+    unchecked, and the final answer is the model's (checked)."""
+    with FakeOpenAI(lambda m: ANSWER, delay=1.5) as fake:
+        bot = llm_bot(loaded, fake.base_url, llm_timeout=10)
+        bot.retrieve(QUESTION)
+        started, first, events = time.monotonic(), None, []
+        for event in bot.stream(QUESTION):
+            if event["type"] == "delta" and first is None:
+                first = time.monotonic() - started
+            events.append(event)
+    assert first is not None and first < 1.0, "the extractive answer came only after the model"
+    streamed = "".join(e["text"] for e in events if e["type"] == "delta")
+    final = events[-1]["answer"]
+    assert "٥٨٠" in streamed and ANSWER not in streamed
+    assert not final.get("fallback") and final["answer"] == ANSWER
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_a_withdrawn_answer_ends_the_request_and_never_shows(loaded):
+    """"NO_ANSWER" after a copied passage: reading stops there, the request is closed."""
+    copied = "تبلغ القدرة الإجمالية لمحطة نور ٥٨٠ ميغاواط. NO_ANSWER " + "، ".join(["ثم نص آخر"] * 40)
+    with FakeOpenAI(lambda m: copied, chunk_delay=0.1) as fake:
+        bot = llm_bot(loaded, fake.base_url, llm_total_timeout=60)
+        answer, seconds = timed_ask(bot, QUESTION)
+        assert _wait_for(lambda: fake.disconnects == 1)
+    assert answer.abstained and "NO_ANSWER" not in answer.text
+    assert seconds < 10, f"the rest of the answer was read: {seconds:.1f} s"
+
+
+@pytest.mark.parametrize("mode", ["embedded"], indirect=True)
+def test_the_answer_language_is_asked_for_and_a_miss_is_said(loaded):
+    with FakeOpenAI(lambda m: ANSWER) as fake:
+        answer = llm_bot(loaded, fake.base_url).ask("What is the capacity of the Noor plant?")
+        user = fake.requests[-1]["messages"][-1]["content"]
+    assert "Answer in English" in user
+    assert answer.text == ANSWER
+    assert "another language than the question" in answer.notice
+
+
+def test_a_long_prompt_is_trimmed_to_whole_sentences_closest_first():
+    from ingest import Passage
+    from qa.citations import estimated_tokens, format_passages
+
+    sentences = [f"الجملة رقم {i} تتحدث عن موضوع مختلف تماما عن غيرها من الجمل." for i in range(40)]
+    text = " ".join(sentences)
+    spans, at = [], 0
+    for i, s in enumerate(sentences):
+        start = text.index(s, at)
+        spans.append((start, start + len(s), 1.0 if i == 7 else 0.1 - i / 1000))
+        at = start + len(s)
+    passage = Passage("a:0", "a", "t", text, 0, len(text), None, 0, 1.0, {}, sentences=spans)
+    whole = format_passages([passage])
+    trimmed = format_passages([passage], budget=120)
+    assert estimated_tokens(trimmed) <= 120 + 40 < estimated_tokens(whole)
+    assert sentences[7] in trimmed and sentences[0] in trimmed  # the closest, then the next closest
+    body = trimmed.split(">", 1)[1].rsplit("<", 1)[0]
+    for s in sorted(sentences, key=len, reverse=True):
+        body = body.replace(s, "")
+    assert set(body) <= set(" …\n"), "a sentence was cut"
