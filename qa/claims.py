@@ -215,3 +215,19 @@ def figures_measuring_else(claim: str, passages_text: str) -> list[str]:
         if all(u and not (u & units) for u in there):  # every mention there has a unit, none this one
             out.append(value)
     return out
+
+
+def has_anchor(claim: str, passages_text: str, question: str = "") -> bool:
+    """Whether a claim in another script than its passage holds something checkable there: a
+    number the passage gives, a Latin name it has, or (an Arabic claim on a Latin passage) a word
+    of three consonant classes or more that matches one of the passage's words by skeleton ("نور
+    ميدلت" and "Noor Midelt"). Across scripts a sentence's similarity to the passage says little
+    ("الرياض" came out as close to a French passage on a bridge as true answers do)."""
+    if numbers(claim) & numbers(passages_text):
+        return True
+    if any(name_in(run, passages_text) for run in latin_names(claim, question)):
+        return True
+    latin = {latin_skeleton(w) for w in _LATIN_WORD.findall(passages_text)}
+    latin = {s for s in latin if len(s) >= 3}
+    return any(_close(a, b) for w in _ARABIC_WORD.findall(claim) for a in arabic_skeletons(w) if len(a) >= 3
+               for b in latin)

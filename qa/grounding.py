@@ -28,7 +28,7 @@ from vectorstore import Passage
 
 from .answering.kinds import QUANTITY, TIME, asked_by, stated_in
 from .citations import MARKER, cited_numbers
-from .claims import figures_measuring_else, latin_names, name_in, numbers, unseen_arabic_words
+from .claims import figures_measuring_else, has_anchor, latin_names, name_in, numbers, unseen_arabic_words
 
 # The least similarity for a claim and a sentence in the same script, and across scripts (an
 # English answer quoting Arabic text: similarities run lower); each accepts about 95% of true
@@ -39,7 +39,7 @@ SUPPORT_SIMILARITY = {"same": 0.83, "cross": 0.77}
 # question have names someone or something they don't (qa/claims.py).
 UNSEEN_RUN = 2
 # A sentence this much made of the question's own words restates it: no claim.
-RESTATED = 0.8
+RESTATED = 0.7
 # An answer sharing this share of its words with the previous answer repeats it.
 REPEATED = 0.8
 _WORDS = re.compile(r"[^\W_]+")
@@ -60,7 +60,7 @@ _DECLINES = re.compile(
 _POINTING = frozenset("""
     this that it is was can be seen stated mentioned shown found given see in the a passage passages and
     as according to from source sources information provided answer above
-    cela ceci c est voir le la les dans passage passages selon comme indiqué mentionné source réponse
+    cela ceci c est voir le la les dans passage passages selon comme indiqué mentionné source réponse se trouve
     هذا هذه ذلك كما ورد وارد في المقطع المقاطع النص الفقرة الفقرات ذكر مذكور انظر حسب المصدر
 """.split())
 _LEADING_MARKERS = re.compile(r"^((?:\s*\[\d{1,3}\])+)")
@@ -175,6 +175,8 @@ def _problem(claim: str, cited: list[Passage], best: float, question: str | None
     if len(unseen) >= UNSEEN_RUN:
         return f"the cited passages do not have {' '.join(unseen)}"
     relation = "same" if is_arabic(claim) == is_arabic(texts) else "cross"
+    if relation == "cross" and not has_anchor(claim, texts, question or ""):
+        return "nothing in it can be checked in the cited passages (no number or name of theirs)"
     if best < SUPPORT_SIMILARITY[relation]:
         return f"no sentence of the cited passages says it (similarity {best:.2f})"
     return None

@@ -113,6 +113,40 @@ def test_an_answer_must_answer_the_question_asked():
     assert not again.stands and "repeats" in again.problem
 
 
+BRIDGE = [_passage("Le pont Mohammed VI, inauguré mercredi, mesure 950 mètres. La centrale Noor Midelt I aura une "
+                  "capacité de 800 mégawatts.", 1)]
+
+
+@pytest.mark.parametrize("claim, question, stands, why", [
+    ("الرياض [1]", "ما هي عاصمة اليابان؟", False, "nothing in it can be checked"),  # across scripts, nothing to check
+    ("يبلغ طول الجسر 950 مترا [1].", "كم يبلغ طول جسر محمد السادس؟", True, None),
+    ("800 people work at the Noor Midelt plant [1].", "How many people work at the Noor Midelt plant?", False,
+     "as a measure of something else"),  # the passage's 800 is megawatts
+    ("The Noor Midelt plant has a capacity of 800 megawatts [1].", "What is the capacity of Noor Midelt?", True, None),
+    ("Le pont a été inauguré en 2022 [1].", "Qui a gagné la Coupe du monde 2022 ?", False, "2022"),
+    ("Le pont Mohammed VI-C a été inauguré mercredi [1].", "Quand le pont Mohammed VI-C a-t-il été inauguré ?", False,
+     "VI-C"),  # a name of the question that the (Latin) passage lacks
+])
+def test_what_real_answers_got_past_the_check(claim, question, stands, why):
+    [checked] = check_sentences(claim, BRIDGE, _always_close, question=question)
+    assert checked.stands is stands, checked.problem
+    if why:
+        assert why in checked.problem
+
+
+def test_sentences_that_are_no_claims():
+    declined, = check_sentences("Le budget du festival n'est pas mentionné dans les passages.", BRIDGE, _always_close,
+                                question="Quel est le budget du festival ?")
+    assert declined.declines and not declined.stands
+    restated, pointer = check_sentences("La question demandait combien de voitures empruntent le pont chaque jour. "
+                                        "La réponse se trouve dans le passage [1].", BRIDGE, _always_close,
+                                        question="Combien de voitures empruntent le pont chaque jour ?")
+    assert restated.reference and not restated.stands
+    short, = check_sentences("Le pont a été inauguré mercredi [1].", BRIDGE, _always_close,
+                             question="Quand le pont a-t-il été inauguré ?")
+    assert short.stands  # the question's words, and what the passage adds
+
+
 # -- the pipeline against a misbehaving endpoint ---------------------------------------------
 
 @pytest.fixture
