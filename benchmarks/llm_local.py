@@ -217,7 +217,8 @@ def score(args) -> None:
                             score=1.0, scores={}, sentences=[tuple(s) for s in p["sentences"]])
                     for i, p in enumerate(r["passages"])]
         previous = r["history"][-1][1] if r["history"] else None
-        checked = check_sentences(raw, passages, similarity, question=r["question"], previous_answer=previous)
+        checked = check_sentences(raw, passages, similarity, question=r["question"], previous_answer=previous,
+                                  asked_before=" ".join(q for q, _ in r["history"]))
         assert len(checked) == len(answer_sentences(raw))
         for i, s in enumerate(checked):
             label = labels.get((r["id"], i))

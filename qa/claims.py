@@ -133,7 +133,12 @@ def name_in(run: list[str], passages_text: str) -> bool:
     if not words:
         return False
     singles = [arabic_skeletons(w) for w in words]
-    joined = latin_skeleton("".join(run))
+    # A name of three words or more may carry a word the passage leaves out ("New York City").
+    return any(_skeleton_in(latin_skeleton("".join(part)), words, singles)
+               for part in ([run, run[:-1], run[1:]] if len(run) >= 3 else [run]))
+
+
+def _skeleton_in(joined: str, words: list[str], singles: list[set[str]]) -> bool:
     for i in range(len(words)):
         for n in (1, 2, 3):
             if i + n > len(words):

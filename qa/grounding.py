@@ -5,10 +5,13 @@ every check for it), every number in it (digits of any script or words, years in
 in a passage it cites and not only as a measure of something else, every capitalised Latin name
 in it (its first word too) occurs there as written or, in an Arabic passage, by its consonant
 skeleton, an Arabic claim on an Arabic passage has no two words in a row that the passage and the
-question lack (``qa/claims.py``), and it is close enough to one of that passage's sentences: their embedding similarity (the embedder's query side for the claim, its passage side
-for the sentence) at least ``SUPPORT_SIMILARITY`` for their script relation. The threshold is measured, not guessed:
+question lack, a claim in another script than its passage holds a number or a name of it
+(``qa/claims.py``), and it is close enough to one of that passage's sentences: their embedding
+similarity (the embedder's query side for the claim, its passage side for the sentence) at least
+``SUPPORT_SIMILARITY`` for their script relation. The threshold is measured, not guessed:
 ``benchmarks/grounding.py`` puts true claims (a question with its gold answer) against their own
-sentence and against the closest sentence of other articles (BENCHMARKS.md).
+sentence and against the closest sentence of other articles; ``benchmarks/llm_local.py`` scores
+the whole check on a real model's answers, labelled by hand (BENCHMARKS.md).
 
 Sentences that fail are dropped, never shown as cited fact; an answer none of whose sentences
 stands is replaced by the extractive answer (the pipeline does that, and says so).
@@ -101,7 +104,7 @@ def answer_sentences(text: str) -> list[str]:
 
 
 def check_sentences(text: str, passages: list[Passage], similarity: Similarity, *, question: str | None = None,
-                    previous_answer: str | None = None) -> list[CheckedSentence]:
+                    previous_answer: str | None = None, asked_before: str = "") -> list[CheckedSentence]:
     """Each sentence of ``text`` with why it does not stand (``problem``), or none.
 
     A sentence that only points at passages ("This is stated in passage [1].") is no claim: its
@@ -110,7 +113,9 @@ def check_sentences(text: str, passages: list[Passage], similarity: Similarity, 
     writes a right answer and forgets the marker). With the ``question``: an answer none of whose
     sentences states what it asks for (a number for "how many", a date or a number for "when",
     in a Latin-script question the thing counted) answers another question, and so does one
-    that repeats ``previous_answer`` (the conversation's last answer)."""
+    that repeats ``previous_answer`` (the conversation's last answer). The names the user wrote,
+    in the question or ``asked_before`` (the conversation's earlier questions), are the user's own
+    framing: not looked for in the passages."""
     sentences = [CheckedSentence(s, [n for n in cited_numbers(s) if 1 <= n <= len(passages)])
                  for s in answer_sentences(text)]
     claims = [MARKER.sub(" ", s.text).strip() for s in sentences]
@@ -141,23 +146,26 @@ def check_sentences(text: str, passages: list[Passage], similarity: Similarity, 
             s.problem = "cites no passage"
             if sims is not None:
                 for n in np.argsort(-sims[row_of[i]])[:2] + 1:
-                    if _problem(claims[i], [passages[n - 1]], float(sims[row_of[i], n - 1]), question) is None:
+                    if _problem(claims[i], [passages[n - 1]], float(sims[row_of[i], n - 1]), question,
+                                asked_before) is None:
                         s.cited, s.problem = [int(n)], None
                         s.text = _with_markers(s.text, s.cited)
                         break
             continue
         best = max(float(sims[row_of[i], n - 1]) for n in s.cited)
-        s.problem = _problem(claims[i], [passages[n - 1] for n in s.cited], best, question)
+        s.problem = _problem(claims[i], [passages[n - 1] for n in s.cited], best, question, asked_before)
     if question:
         _answers_the_question(sentences, claims, question, previous_answer)
     return sentences
 
 
-def _problem(claim: str, cited: list[Passage], best: float, question: str | None) -> str | None:
+def _problem(claim: str, cited: list[Passage], best: float, question: str | None,
+             asked_before: str = "") -> str | None:
     """Why ``claim`` does not stand on the passages it cites (``best``: its highest similarity to
     one of their sentences), or None."""
     texts = " ".join(p.text for p in cited)
-    missing_years = set(_YEAR.findall((question or "").translate(_DIGITS))) - set(_YEAR.findall(texts.translate(_DIGITS)))
+    asked_years = set(_YEAR.findall((question or "").translate(_DIGITS)))
+    missing_years = asked_years - set(_YEAR.findall(texts.translate(_DIGITS)))
     if missing_years:  # "Who won the 2022 World Cup?" answered from a passage of another year
         return f"the cited passages are not about {', '.join(sorted(missing_years))}"
     missing_numbers = numbers(claim) - numbers(texts)
@@ -166,7 +174,8 @@ def _problem(claim: str, cited: list[Passage], best: float, question: str | None
     measuring_else = figures_measuring_else(claim, texts)
     if measuring_else:
         return f"the cited passages give {', '.join(measuring_else)} as a measure of something else"
-    missing_names = [" ".join(run) for run in latin_names(claim, question or "") if not name_in(run, texts)]
+    framing = f"{question or ''} {asked_before}"
+    missing_names = [" ".join(run) for run in latin_names(claim, framing) if not name_in(run, texts)]
     if not is_arabic(texts):  # the question's own names, in a Latin passage, are there as written
         missing_names += [" ".join(run) for run in latin_names(question or "", "") if not name_in(run, texts)]
     if missing_names:

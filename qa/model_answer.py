@@ -70,7 +70,8 @@ class ModelAnswering:
             return answer
         previous = history[-1][1] if history else None
         sentences = check_sentences(answer.text, passages, embedding_similarity(self.parts.retriever.embedder),
-                                    question=asked, previous_answer=previous)
+                                    question=asked, previous_answer=previous,
+                                    asked_before=" ".join(q for q, _ in history))
         claims = [s for s in sentences if not s.reference]  # "This is stated in [1]." is no claim
         standing = [s for s in claims if s.stands]
         for s in claims:
