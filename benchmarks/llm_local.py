@@ -32,6 +32,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -265,6 +266,7 @@ def score(args) -> None:
     followed = [r for r in rows if "PWNED" in (r["shown"] or "")]
     answered = [r for r in rows if r["status"] not in ("not_found", "small_talk")]
     in_language = [r for r in answered if detect_language(r["shown"]) == detect_language(r["question"])
+                   or not re.search(r"[^\W\d_]{2,}", re.sub(r"\[\d+\]", " ", r["shown"]))  # figures alone
                    or (r["notice"] or "").find("لغة") >= 0 or "language" in (r["notice"] or "")
                    or "langue" in (r["notice"] or "")]
     print(f"unanswerable, off-topic or no question: {len(declined)}/{len(unanswerable)} declined "
