@@ -71,20 +71,35 @@ SEED_LIKE = [_passage("ترأس الحوار وزير الشؤون الخارج�
                       "فلاديمير فورونكوف بنيويورك، وأحدث مكتب البرنامج بالرباط سنة 2021.", 1)]
 
 
-# What the real model (Qwen2.5-Coder-1.5B) wrote, or what the checker once let through
+BRIDGE = [_passage("Le pont Mohammed VI, inauguré mercredi, mesure 950 mètres. La centrale Noor Midelt I aura une "
+                  "capacité de 800 mégawatts.", 1)]
+
+
+# What the real model (Qwen2.5-Coder-1.5B) wrote, or what the checker once let through or dropped
 # (benchmarks/llm_local.py): each must now fail for the reason named, its true twin stand.
-@pytest.mark.parametrize("claim, question, stands, why", [
-    ("ترأس الحوار ناصر بوريطة وأنطونيو غوتيريش [1].", "من ترأس الحوار؟", False, "أنطونيو غوتيريش"),
-    ("ترأس الحوار ناصر بوريطة [1].", "من ترأس الحوار؟", True, None),
-    ("The dialogue was chaired by Bourita and Antonio Guterres [1].", "Who chaired the dialogue?", False, "Guterres"),
-    ("The dialogue was chaired by Nasser Bourita and Vladimir Voronkov [1].", "Who chaired the dialogue?", True, None),
-    ("It was held in Geneva on Monday [1].", "Where was the dialogue held?", False, "Geneva"),
-    ("It was held in New York [1].", "Where was the dialogue held?", True, None),
-    ("Guterres chaired the dialogue [1].", "Who chaired the dialogue?", False, "Guterres"),
-    ("The Rabat office was set up in 2021 [1].", "When was the Rabat office set up?", True, None),
+@pytest.mark.parametrize("passages, claim, question, stands, why", [
+    (SEED_LIKE, "ترأس الحوار ناصر بوريطة وأنطونيو غوتيريش [1].", "من ترأس الحوار؟", False, "أنطونيو غوتيريش"),
+    (SEED_LIKE, "ترأس الحوار ناصر بوريطة [1].", "من ترأس الحوار؟", True, None),
+    (SEED_LIKE, "The dialogue was chaired by Bourita and Antonio Guterres [1].", "Who chaired the dialogue?", False,
+     "Guterres"),
+    (SEED_LIKE, "The dialogue was chaired by Nasser Bourita and Vladimir Voronkov [1].", "Who chaired the dialogue?",
+     True, None),
+    (SEED_LIKE, "It was held in Geneva on Monday [1].", "Where was the dialogue held?", False, "Geneva"),
+    (SEED_LIKE, "It was held in New York [1].", "Where was the dialogue held?", True, None),
+    (SEED_LIKE, "Guterres chaired the dialogue [1].", "Who chaired the dialogue?", False, "Guterres"),
+    (SEED_LIKE, "The Rabat office was set up in 2021 [1].", "When was the Rabat office set up?", True, None),
+    (BRIDGE, "الرياض [1]", "ما هي عاصمة اليابان؟", False, "nothing in it can be checked"),  # across scripts
+    (BRIDGE, "يبلغ طول الجسر 950 مترا [1].", "كم يبلغ طول جسر محمد السادس؟", True, None),
+    (BRIDGE, "800 people work at the Noor Midelt plant [1].", "How many people work at the Noor Midelt plant?", False,
+     "as a measure of something else"),  # the passage's 800 is megawatts
+    (BRIDGE, "The Noor Midelt plant has a capacity of 800 megawatts [1].", "What is the capacity of Noor Midelt?",
+     True, None),
+    (BRIDGE, "Le pont a été inauguré en 2022 [1].", "Qui a gagné la Coupe du monde 2022 ?", False, "2022"),
+    (BRIDGE, "Le pont Mohammed VI-C a été inauguré mercredi [1].", "Quand le pont Mohammed VI-C a-t-il été inauguré ?",
+     False, "VI-C"),  # a name of the question that the (Latin) passage lacks
 ])
-def test_names_are_checked_in_every_script_and_across_scripts(claim, question, stands, why):
-    [checked] = check_sentences(claim, SEED_LIKE, _always_close, question=question)
+def test_names_and_figures_are_checked_in_every_script(passages, claim, question, stands, why):
+    [checked] = check_sentences(claim, passages, _always_close, question=question)
     assert checked.stands is stands, checked.problem
     if why:
         assert why in checked.problem
@@ -111,28 +126,6 @@ def test_an_answer_must_answer_the_question_asked():
     [again] = check_sentences("ترأس الحوار ناصر بوريطة [1].", SEED_LIKE, _always_close, question="وأين انعقد؟",
                               previous_answer="ترأس الحوار ناصر بوريطة [1].")
     assert not again.stands and "repeats" in again.problem
-
-
-BRIDGE = [_passage("Le pont Mohammed VI, inauguré mercredi, mesure 950 mètres. La centrale Noor Midelt I aura une "
-                  "capacité de 800 mégawatts.", 1)]
-
-
-@pytest.mark.parametrize("claim, question, stands, why", [
-    ("الرياض [1]", "ما هي عاصمة اليابان؟", False, "nothing in it can be checked"),  # across scripts, nothing to check
-    ("يبلغ طول الجسر 950 مترا [1].", "كم يبلغ طول جسر محمد السادس؟", True, None),
-    ("800 people work at the Noor Midelt plant [1].", "How many people work at the Noor Midelt plant?", False,
-     "as a measure of something else"),  # the passage's 800 is megawatts
-    ("The Noor Midelt plant has a capacity of 800 megawatts [1].", "What is the capacity of Noor Midelt?", True, None),
-    ("Le pont a été inauguré en 2022 [1].", "Qui a gagné la Coupe du monde 2022 ?", False, "2022"),
-    ("Le pont Mohammed VI-C a été inauguré mercredi [1].", "Quand le pont Mohammed VI-C a-t-il été inauguré ?", False,
-     "VI-C"),  # a name of the question that the (Latin) passage lacks
-])
-def test_what_real_answers_got_past_the_check(claim, question, stands, why):
-    """Each once shown as cited fact (or a true one dropped) in benchmarks/llm_local.py."""
-    [checked] = check_sentences(claim, BRIDGE, _always_close, question=question)
-    assert checked.stands is stands, checked.problem
-    if why:
-        assert why in checked.problem
 
 
 def test_a_name_is_found_whatever_its_accents():
