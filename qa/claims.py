@@ -12,14 +12,13 @@ import re
 import unicodedata
 
 from ingest.analysis import LATIN_STOPWORDS, STOPWORDS, terms
-from ingest.normalize import ASCII_DIGITS, normalize_for_matching
+from ingest.normalize import normalize_for_matching
 
-from .answering.kinds import UNITS, _forms
-from .answering.reports import _FIGURE_TOKEN, MULTIPLIERS, UNIT_WORDS, _number_value, _word_key, figures
-from .citations import MARKER
+from .answering.kinds import units_in
+from .answering.reports import MULTIPLIERS, UNIT_WORDS, figure_mentions, figures
 from .answering.time_words import MONTHS, WEEKDAYS, normalise
+from .citations import MARKER
 
-_DIGITS = str.maketrans(ASCII_DIGITS)
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\u2019-]*")
 _WORD = re.compile(r"[^\W\d_]+")
 _ARABIC_WORD = re.compile(r"[\u0621-\u064a]+")
@@ -179,31 +178,12 @@ def unseen_arabic_words(claim: str, passages_text: str, question: str = "") -> l
     return longest
 
 
-def _units_of(word: str) -> frozenset[str]:
-    forms = set(_forms(word))
-    return frozenset(a for a, lexicon in UNITS.items() if forms & lexicon)
-
-
 def figures_with_units(text: str) -> list[tuple[str, frozenset[str] | None]]:
-    """Each figure of ``text`` (in digits, its multiplier words applied) with what the word
-    after it measures ("800 megawatts": capacity; "800 people": nothing, an empty set), or
-    ``None`` when no word follows ("4,300 [1]")."""
-    tokens = _FIGURE_TOKEN.findall(MARKER.sub(" ", text).translate(_DIGITS))
-    out: list[tuple[str, frozenset[str] | None]] = []
-    i = 0
-    while i < len(tokens):
-        if not tokens[i][:1].isdigit():
-            i += 1
-            continue
-        value = _number_value(tokens[i])
-        while i + 1 < len(tokens) and _word_key(tokens[i + 1]) in MULTIPLIERS:
-            value *= MULTIPLIERS[_word_key(tokens[i + 1])]
-            i += 1
-        after = tokens[i + 1] if i + 1 < len(tokens) and not tokens[i + 1][:1].isdigit() else None
-        out.append((f"{value:.10g}" if value != int(value) else str(int(value)), None if after is None
-                    else _units_of(after)))
-        i += 1
-    return out
+    """Each figure of ``text`` in digits (its multiplier words applied) with what the word after
+    it measures ("800 megawatts": capacity; "800 people": nothing, an empty set), or ``None``
+    when no word follows ("4,300 [1]")."""
+    return [(f.value, None if f.next_word is None else units_in(f.next_word))
+            for f in figure_mentions(MARKER.sub(" ", text)) if f.in_digits]
 
 
 def figures_measuring_else(claim: str, passages_text: str) -> list[str]:

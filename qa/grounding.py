@@ -119,7 +119,7 @@ def check_sentences(text: str, passages: list[Passage], similarity: Similarity, 
     sentences = [CheckedSentence(s, [n for n in cited_numbers(s) if 1 <= n <= len(passages)])
                  for s in answer_sentences(text)]
     claims = [MARKER.sub(" ", s.text).strip() for s in sentences]
-    given = set(terms(" ".join(p.text for p in passages)))
+    given = set(terms(" ".join(p.text for p in passages))) if question else set()  # for _restates
     for i, s in enumerate(sentences):
         if _DECLINES.search(claims[i]):
             s.problem, s.reference, s.declines = "it says the passages don't tell", True, True

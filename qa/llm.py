@@ -4,8 +4,8 @@
 The model sees the numbered passages as delimited data (within a token budget: their sentences
 closest to the question, whole), the conversation so far and the user's own question, told the
 language to answer in, with the rules in a system prompt (files in ``qa/prompts/``). Its text is
-read through a filter that drops citation markers pointing at no given passage, even when a
-marker arrives split over several tokens; it is not shown until checked (``qa/model_answer.py``).
+read whole (it is not shown until checked: ``qa/model_answer.py``); citation markers pointing at
+no given passage are then dropped.
 
 A local model on a small machine is slow and its server sends keep-alive comments while it
 works, so a client timeout (which measures silence) never fires. Here the stream is read by a
@@ -18,11 +18,10 @@ tells the server to stop generating, and ``LLMTimedOut`` is raised. A stream tha
 from __future__ import annotations
 
 import queue
-from contextlib import closing
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
@@ -32,13 +31,12 @@ from ingest.errors import Unavailable
 from vectorstore import Passage
 
 from .answer import Answer
-from .citations import drop_invalid_markers, format_passages, validate_markers
+from .citations import format_passages, validate_markers
 from .language import abstain_message, detect_language
 from .prompts import load_prompt
 from .question import History
 
 NO_ANSWER = "NO_ANSWER"
-_PARTIAL_MARKER = re.compile(r"\[\d{0,3}$")
 # How much of the conversation the answer prompt carries.
 PROMPT_TURNS = 3
 PROMPT_TURN_CHARS = 600
@@ -151,29 +149,6 @@ def stream_deltas(model: BaseChatModel, messages: list, deadlines: Deadlines,
         close()
 
 
-class MarkerFilter:
-    """Passes text through, holding back a possibly unfinished ``[n`` and dropping complete
-    markers whose number is not a given passage."""
-
-    def __init__(self, n_passages: int):
-        self.n_passages = n_passages
-        self._pending = ""
-
-    def _clean(self, text: str) -> str:
-        return drop_invalid_markers(text, self.n_passages)
-
-    def feed(self, delta: str) -> str:
-        text = self._pending + delta
-        partial = _PARTIAL_MARKER.search(text)
-        cut = partial.start() if partial else len(text)
-        self._pending = text[cut:]
-        return self._clean(text[:cut])
-
-    def flush(self) -> str:
-        rest, self._pending = self._pending, ""
-        return self._clean(rest)
-
-
 def conversation_lines(history: History, turns: int = PROMPT_TURNS, chars: int = PROMPT_TURN_CHARS) -> str:
     lines = []
     for q, a in list(history)[-turns:]:
@@ -214,8 +189,7 @@ class LLMAnswerer:
         A ``NO_ANSWER`` ends the request at once: nothing after it is read."""
         if not passages:
             return Answer(abstain_message(question), abstained=True, question_used=question)
-        markers = MarkerFilter(len(passages))
-        raw, text = "", ""
+        raw = ""
         started = time.monotonic()
         model, close = open_model(self.chat)
         try:
@@ -224,14 +198,12 @@ class LLMAnswerer:
                 for delta in deltas:
                     self.seconds.setdefault("first_token", time.monotonic() - started)
                     raw += delta
-                    text += markers.feed(delta)
-                    self.raw = raw
                     if NO_ANSWER in raw:
                         break
         finally:
             self.raw = raw
             self.seconds["total"] = time.monotonic() - started
-        return self.finish(question, text + markers.flush(), passages)
+        return self.finish(question, raw, passages)
 
     @staticmethod
     def finish(question: str, raw: str, passages: list[Passage]) -> Answer:

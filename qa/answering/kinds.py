@@ -339,12 +339,21 @@ def _counted_words(words: list[str]) -> list[str]:
     return []
 
 
+def _measured(forms: set[str]) -> frozenset[str]:
+    return frozenset(a for a, lex in UNITS.items() if forms & lex)
+
+
+def units_in(text: str) -> frozenset[str]:
+    """What the unit words of ``text`` measure ("megawatts": capacity; "people": nothing)."""
+    return _measured(_word_forms(text))
+
+
 @lru_cache(maxsize=65536)
 def stated_in(sentence: str) -> Stated:
     """What ``sentence`` states."""
     forms = _word_forms(sentence)
     number = bool(DIGITS.search(sentence)) or bool(forms & NUMBER_WORDS)
-    quantities = frozenset(a for a, lex in UNITS.items() if number and forms & lex)
+    quantities = _measured(forms) if number else frozenset()
     if "length" in quantities and forms & NOT_LENGTH:
         quantities -= {"length"}
     return Stated(

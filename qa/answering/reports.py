@@ -60,7 +60,22 @@ def figures(sentence: str) -> list[str]:
     decimal mark a point, a multiplier word applied ("١٬٢٠٠" and "1,200" → "1200"; "3,5" →
     "3.5"; "100 ألف", "مئة ألف" and "100,000" → "100000"; "ثلاثة آلاف" → "3000"). A number
     word alone ("ثلاث مرات", "two days") is not a figure."""
-    out: list[str] = []
+    return [f.value for f in figure_mentions(sentence)]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of a sentence as :func:`figures` reads it, and the word written right after it
+    (its unit or what it counts: "800 megawatts", "800 people"), or None."""
+
+    value: str
+    in_digits: bool  # "1,200", "100 ألف"; not "ثلاثة آلاف"
+    next_word: str | None
+
+
+def figure_mentions(sentence: str) -> list[Figure]:
+    """Every figure of ``sentence``, in order (:func:`figures`), with the word after it."""
+    out: list[Figure] = []
     tokens = _FIGURE_TOKEN.findall(sentence.translate(_DIGITS))
     i = 0
     while i < len(tokens):
@@ -80,7 +95,9 @@ def figures(sentence: str) -> list[str]:
         while i + 1 < len(tokens) and _word_key(tokens[i + 1]) in MULTIPLIERS:
             value *= MULTIPLIERS[_word_key(tokens[i + 1])]
             i += 1
-        out.append(f"{value:.10g}" if value != int(value) else str(int(value)))
+        following = tokens[i + 1] if i + 1 < len(tokens) and not tokens[i + 1][:1].isdigit() else None
+        out.append(Figure(f"{value:.10g}" if value != int(value) else str(int(value)), token[:1].isdigit(),
+                          following))
         i += 1
     return out
 
